@@ -1,0 +1,12 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * HAVE_EXPORT_SYMBOL_IF_KUNIT: <kunit/visibility.h> lets a module export
+ * static helpers only to KUnit test modules.
+ * Added in v6.2 by "kunit: add macro to allow conditionally
+ * exposing static symbols to tests".
+ */
+#include <kunit/visibility.h>
+
+#ifndef EXPORT_SYMBOL_IF_KUNIT
+#error "no EXPORT_SYMBOL_IF_KUNIT"
+#endif

@@ -1,0 +1,48 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# run-probe.sh NAME SOURCE OUTDIR MODULE_SYMVERS -- CC FLAGS...
+#
+# Compiles one probe and writes OUTDIR/NAME.h with HAVE_<NAME> defined or
+# not. Keeps the compiler output in OUTDIR/NAME.log and the exact command in
+# OUTDIR/NAME.cmd so "make probe P=NAME" can run it again. Prints one line
+# for the build log.
+
+name=$1
+src=$2
+dir=$3
+symvers=$4
+shift 5
+
+macro=HAVE_$(printf '%s' "$name" | tr 'a-z' 'A-Z')
+log=$dir/$name.log
+out=$dir/$name.h
+
+{
+	printf 'cd %s &&' "$(pwd)"
+	for arg in "$@"; do
+		printf " '%s'" "$(printf '%s' "$arg" | sed "s/'/'\\\\''/g")"
+	done
+	printf " -c -o '%s' '%s'\n" "$dir/$name.o" "$src"
+} >"$dir/$name.cmd"
+
+result=yes
+if "$@" -c -o "$dir/$name.o" "$src" >"$log" 2>&1; then
+	for sym in $(sed -n 's/.*nvgrace-probe: symbol \([A-Za-z0-9_]*\).*/\1/p' "$src"); do
+		if ! grep -q "^0x[0-9a-f]*	$sym	" "$symvers" 2>/dev/null; then
+			echo "symbol $sym is not exported by this kernel ($symvers)" >>"$log"
+			result=no
+		fi
+	done
+else
+	result=no
+fi
+rm -f "$dir/$name.o"
+
+if [ "$result" = yes ]; then
+	printf '#define %s 1\n' "$macro" >"$out.tmp"
+else
+	printf '/* %s is not set */\n' "$macro" >"$out.tmp"
+fi
+mv -f "$out.tmp" "$out"
+printf '  PROBE   %-44s %s\n' "$macro" "$result"
