@@ -1,0 +1,19 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+# The pack's modules load, register and unload cleanly; the VFIO driver binds
+# nothing on its own (every ID is override-only).
+. /nvgrace/tests/lib.inc
+
+check "modprobe nvgrace-poison" modprobe nvgrace-poison
+check "nvgrace-poison exports its registration API" \
+	grep -q ' nvgrace_poison_register' /proc/kallsyms
+check "modprobe nvgrace-vfio-pci" modprobe nvgrace-vfio-pci
+check "PCI driver $NG_DRV registered" test -d "$NG_DRVDIR"
+check "module version is set" grep -q . /sys/module/nvgrace_vfio_pci/version
+bound=$(ls "$NG_DRVDIR" | grep -c '^[0-9a-f]*:' || true)
+expect_eq "no device bound without driver_override" "$bound" 0
+check "stand-in GPU (bochs-display 1234:1111) present" test -n "$GPU"
+check "stand-in memory (ivshmem 1af4:1110) present" test -n "$MEM"
+check "rmmod nvgrace-vfio-pci" rmmod nvgrace_vfio_pci
+check "rmmod nvgrace-poison" rmmod nvgrace_poison
+check "modules gone" sh -c '! grep -q "^nvgrace_" /proc/modules'

@@ -1,0 +1,39 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+# Without firmware properties the device binds and behaves like vfio-pci;
+# bad property values are reported, never fatal.
+. /nvgrace/tests/lib.inc
+
+modprobe nvgrace-vfio-pci
+check "bind without properties" pci_bind_override "$GPU" "$NG_DRV"
+expect_eq "no properties reported as absent" \
+	"$(cat /sys/bus/pci/devices/$GPU/nvgrace/mem_status)" absent
+check "VFIO device opens (plain vfio-pci behaviour)" "$NG_BIN/vfio-info" "$GPU"
+pci_unbind "$GPU"
+
+# Firmware reports size 0 when the C2C link is down: -ENOMEM, still binds.
+insmod /nvgrace/modules/nvgrace-test-fwprops.ko size=0
+check "bind with zero memory size" pci_bind_override "$GPU" "$NG_DRV"
+expect_eq "zero size reported as -ENOMEM" \
+	"$(cat /sys/bus/pci/devices/$GPU/nvgrace/mem_status)" "invalid -12"
+pci_unbind "$GPU"
+rmmod nvgrace_test_fwprops
+
+# A window that wraps around the address space: -EOVERFLOW.
+insmod /nvgrace/modules/nvgrace-test-fwprops.ko base=0xfffffffffffff000 size=0x2000
+check "bind with a wrapping window" pci_bind_override "$GPU" "$NG_DRV"
+expect_eq "wrapping window reported as -EOVERFLOW" \
+	"$(cat /sys/bus/pci/devices/$GPU/nvgrace/mem_status)" "invalid -75"
+pci_unbind "$GPU"
+rmmod nvgrace_test_fwprops
+
+# Bad parameters of the test module itself are refused with -EINVAL.
+if insmod /nvgrace/modules/nvgrace-test-fwprops.ko gpu=zz 2>/dev/null; then
+	nok "bad gpu= address refused"
+	rmmod nvgrace_test_fwprops
+else
+	ok "bad gpu= address refused"
+fi
+
+pci_clear_override "$GPU"
+check "rmmod nvgrace-vfio-pci" rmmod nvgrace_vfio_pci

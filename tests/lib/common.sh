@@ -1,0 +1,110 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Shared helpers for the nvgrace-dkms test bed. Source it from bash scripts.
+#
+# Everything downloaded or built goes under $NVGRACE_CACHE (default
+# ~/.cache/nvgrace-dkms), never into the repository.
+
+: "${NVGRACE_CACHE:=${XDG_CACHE_HOME:-$HOME/.cache}/nvgrace-dkms}"
+export NVGRACE_CACHE
+NVGRACE_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+export NVGRACE_TOP
+
+NVGRACE_MIRROR=${NVGRACE_MIRROR:-http://deb.debian.org/debian}
+NVGRACE_SECURITY_MIRROR=${NVGRACE_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
+
+msg() { printf '%s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# apt with a private configuration that knows every suite we use, for both
+# architectures. Never used to install anything: only update/download/cache.
+NG_APT_DIR=$NVGRACE_CACHE/apt
+ng_apt_setup() {
+	local stamp=$NG_APT_DIR/updated
+	mkdir -p "$NG_APT_DIR"/lists/partial "$NG_APT_DIR"/cache/archives/partial \
+		"$NG_APT_DIR"/etc/preferences.d "$NG_APT_DIR"/etc/apt.conf.d
+	cat >"$NG_APT_DIR/sources.list" <<EOS
+deb [arch=amd64,arm64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $NVGRACE_MIRROR bookworm main
+deb [arch=amd64,arm64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $NVGRACE_MIRROR bookworm-updates main
+deb [arch=amd64,arm64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $NVGRACE_SECURITY_MIRROR bookworm-security main
+deb [arch=amd64,arm64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $NVGRACE_MIRROR bookworm-backports main
+deb [arch=amd64,arm64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $NVGRACE_MIRROR trixie main
+deb [arch=amd64,arm64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $NVGRACE_MIRROR trixie-backports main
+EOS
+	# Refresh the lists at most once every 12 hours.
+	if [ -z "$(find "$stamp" -mmin -720 2>/dev/null)" ]; then
+		msg "apt: updating private package lists in $NG_APT_DIR"
+		ng_apt update -qq || die "apt update failed (is the Debian archive reachable?)"
+		touch "$stamp"
+	fi
+}
+
+ng_apt() {
+	apt-get -o Dir::Etc::SourceList="$NG_APT_DIR/sources.list" \
+		-o Dir::Etc::SourceParts=/dev/null \
+		-o Dir::Etc::PreferencesParts="$NG_APT_DIR/etc/preferences.d" \
+		-o Dir::State::Lists="$NG_APT_DIR/lists" \
+		-o Dir::Cache="$NG_APT_DIR/cache" \
+		-o Dir::State::status=/var/lib/dpkg/status \
+		-o APT::Architectures::=amd64 -o APT::Architectures::=arm64 \
+		-o Acquire::Check-Valid-Until=false \
+		-o Acquire::Languages=none \
+		-o APT::Sandbox::User=root \
+		-o Debug::NoLocking=1 "$@"
+}
+
+ng_apt_cache() {
+	apt-cache -o Dir::Etc::SourceList="$NG_APT_DIR/sources.list" \
+		-o Dir::Etc::SourceParts=/dev/null \
+		-o Dir::State::Lists="$NG_APT_DIR/lists" \
+		-o Dir::Cache="$NG_APT_DIR/cache" \
+		-o APT::Architectures::=amd64 -o APT::Architectures::=arm64 "$@"
+}
+
+# ng_download PKG[:ARCH][=VERSION] -> prints path of the .deb in the cache
+ng_download() {
+	local spec=$1 dir=$NVGRACE_CACHE/debs name arch ver f
+	mkdir -p "$dir"
+	name=${spec%%=*}
+	ver=
+	[ "$name" != "$spec" ] && ver=${spec#*=}
+	arch=${name#*:}
+	[ "$arch" = "$name" ] && arch=amd64
+	name=${name%%:*}
+	[ -n "$ver" ] || ver=$(ng_apt_cache show "$name:$arch" 2>/dev/null |
+		awk '/^Version:/{print $2}' | sort -V | tail -n1)
+	[ -n "$ver" ] || die "package $name:$arch not found in any configured suite"
+	f=$(ls "$dir/${name}_${ver//:/%3a}_${arch}.deb" "$dir/${name}_${ver//:/%3a}_all.deb" 2>/dev/null | head -n1)
+	if [ -z "$f" ]; then
+		(cd "$dir" && ng_apt download -qq "$name:$arch=$ver" >/dev/null) ||
+			die "could not download $name:$arch=$ver"
+		f=$(ls "$dir/${name}_${ver//:/%3a}_${arch}.deb" "$dir/${name}_${ver//:/%3a}_all.deb" 2>/dev/null | head -n1)
+	fi
+	[ -n "$f" ] || die "download of $name:$arch=$ver left no file"
+	printf '%s\n' "$f"
+}
+
+# ng_extract DEB DIR: dpkg -x once (a stamp records completion)
+ng_extract() {
+	local deb=$1 dir=$2 stamp
+	stamp="$dir/.extracted-$(basename "$deb")"
+	[ -e "$stamp" ] && return 0
+	mkdir -p "$dir"
+	dpkg -x "$deb" "$dir" || die "could not extract $deb"
+	touch "$stamp"
+}
+
+# ng_need PKG...: install missing host packages (Debian bookworm host, as root).
+ng_need() {
+	local missing=() p
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+			missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	msg "installing host packages: ${missing[*]}"
+	if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -mmin -1440 2>/dev/null | head -n1)" ]; then
+		apt-get update -qq >/dev/null || die "apt-get update failed"
+	fi
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		"${missing[@]}" >/dev/null || die "could not install: ${missing[*]}"
+}
