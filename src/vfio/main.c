@@ -229,9 +229,7 @@ static struct pci_driver nvgrace_vfio_driver = {
 	.remove = nvgrace_vfio_remove,
 	.err_handler = &vfio_pci_core_err_handlers,
 	.driver_managed_dma = true,
-	.driver = {
-		.dev_groups = nvgrace_vfio_groups,
-	},
+	.dev_groups = nvgrace_vfio_groups,
 };
 
 module_pci_driver(nvgrace_vfio_driver);
