@@ -14,7 +14,7 @@ dir=$3
 symvers=$4
 shift 5
 
-macro=HAVE_$(printf '%s' "$name" | tr 'a-z' 'A-Z')
+macro=HAVE_$(printf '%s' "$name" | tr '[:lower:]' '[:upper:]')
 log=$dir/$name.log
 out=$dir/$name.h
 
@@ -28,7 +28,8 @@ out=$dir/$name.h
 
 result=yes
 if "$@" -c -o "$dir/$name.o" "$src" >"$log" 2>&1; then
-	for sym in $(sed -n 's/.*nvgrace-probe: symbol \([A-Za-z0-9_]*\).*/\1/p' "$src"); do
+	syms=$(sed -n 's/.*nvgrace-probe: symbol \([A-Za-z0-9_]*\).*/\1/p' "$src")
+	for sym in $syms; do
 		if ! grep -q "^0x[0-9a-f]*	$sym	" "$symvers" 2>/dev/null; then
 			echo "symbol $sym is not exported by this kernel ($symvers)" >>"$log"
 			result=no

@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Bind the stand-in GPU through driver_override with firmware properties from
 # the test module, open it through the VFIO uAPI, and unbind cleanly.
+# shellcheck source=tests/guest/lib.inc
 . /nvgrace/tests/lib.inc
 
 modprobe nvgrace-vfio-pci
@@ -15,18 +16,18 @@ expect_eq "misspelled driver_override leaves the device unbound" \
 check "bind through driver_override" pci_bind_override "$GPU" "$NG_DRV"
 
 attr=/sys/bus/pci/devices/$GPU/nvgrace
-expect_eq "device memory properties read" "$(cat $attr/mem_status)" ok
+expect_eq "device memory properties read" "$(cat "$attr"/mem_status)" ok
 expect_eq "memory base is the stand-in BAR" \
-	"$(cat $attr/mem_phys)" "$(printf '0x%x' $(pci_bar_start "$MEM" 2))"
+	"$(cat "$attr"/mem_phys)" "$(printf '0x%x' "$(pci_bar_start "$MEM" 2)")"
 expect_eq "memory length is the stand-in BAR size" \
-	"$(cat $attr/mem_length)" "$(pci_bar_len "$MEM" 2)"
+	"$(cat "$attr"/mem_length)" "$(pci_bar_len "$MEM" 2)"
 
 if "$NG_BIN/vfio-info" "$GPU" >/tmp/info 2>/tmp/info.err; then
 	ok "VFIO device opens through the group uAPI"
 	expect_eq "VFIO reports a PCI device" "$(grep '^pci=' /tmp/info)" pci=1
 	expect_eq "BAR0 region size matches sysfs" \
 		"$(grep '^region0_size=' /tmp/info)" \
-		"region0_size=$(printf '0x%x' $(pci_bar_len "$GPU" 0))"
+		"region0_size=$(printf '0x%x' "$(pci_bar_len "$GPU" 0)")"
 else
 	nok "VFIO device opens through the group uAPI"
 	sed 's/^/# /' /tmp/info.err

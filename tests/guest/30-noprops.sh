@@ -2,12 +2,13 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Without firmware properties the device binds and behaves like vfio-pci;
 # bad property values are reported, never fatal.
+# shellcheck source=tests/guest/lib.inc
 . /nvgrace/tests/lib.inc
 
 modprobe nvgrace-vfio-pci
 check "bind without properties" pci_bind_override "$GPU" "$NG_DRV"
 expect_eq "no properties reported as absent" \
-	"$(cat /sys/bus/pci/devices/$GPU/nvgrace/mem_status)" absent
+	"$(cat "/sys/bus/pci/devices/$GPU/nvgrace/mem_status")" absent
 check "VFIO device opens (plain vfio-pci behaviour)" "$NG_BIN/vfio-info" "$GPU"
 pci_unbind "$GPU"
 
@@ -15,7 +16,7 @@ pci_unbind "$GPU"
 insmod /nvgrace/modules/nvgrace-test-fwprops.ko size=0
 check "bind with zero memory size" pci_bind_override "$GPU" "$NG_DRV"
 expect_eq "zero size reported as -ENOMEM" \
-	"$(cat /sys/bus/pci/devices/$GPU/nvgrace/mem_status)" "invalid -12"
+	"$(cat "/sys/bus/pci/devices/$GPU/nvgrace/mem_status")" "invalid -12"
 pci_unbind "$GPU"
 rmmod nvgrace_test_fwprops
 
@@ -23,7 +24,7 @@ rmmod nvgrace_test_fwprops
 insmod /nvgrace/modules/nvgrace-test-fwprops.ko base=0xfffffffffffff000 size=0x2000
 check "bind with a wrapping window" pci_bind_override "$GPU" "$NG_DRV"
 expect_eq "wrapping window reported as -EOVERFLOW" \
-	"$(cat /sys/bus/pci/devices/$GPU/nvgrace/mem_status)" "invalid -75"
+	"$(cat "/sys/bus/pci/devices/$GPU/nvgrace/mem_status")" "invalid -75"
 pci_unbind "$GPU"
 rmmod nvgrace_test_fwprops
 

@@ -60,6 +60,17 @@ ng_apt_cache() {
 		-o APT::Architectures::=amd64 -o APT::Architectures::=arm64 "$@"
 }
 
+# ng_cached_deb DIR NAME VERSION ARCH: path of an already downloaded .deb
+ng_cached_deb() {
+	local f
+	for f in "$1/${2}_${3//:/%3a}_$4.deb" "$1/${2}_${3//:/%3a}_all.deb"; do
+		if [ -e "$f" ]; then
+			printf '%s\n' "$f"
+			return 0
+		fi
+	done
+}
+
 # ng_download PKG[:ARCH][=VERSION] -> prints path of the .deb in the cache
 ng_download() {
 	local spec=$1 dir=$NVGRACE_CACHE/debs name arch ver f
@@ -73,11 +84,11 @@ ng_download() {
 	[ -n "$ver" ] || ver=$(ng_apt_cache show "$name:$arch" 2>/dev/null |
 		awk '/^Version:/{print $2}' | sort -V | tail -n1)
 	[ -n "$ver" ] || die "package $name:$arch not found in any configured suite"
-	f=$(ls "$dir/${name}_${ver//:/%3a}_${arch}.deb" "$dir/${name}_${ver//:/%3a}_all.deb" 2>/dev/null | head -n1)
+	f=$(ng_cached_deb "$dir" "$name" "$ver" "$arch")
 	if [ -z "$f" ]; then
 		(cd "$dir" && ng_apt download -qq "$name:$arch=$ver" >/dev/null) ||
 			die "could not download $name:$arch=$ver"
-		f=$(ls "$dir/${name}_${ver//:/%3a}_${arch}.deb" "$dir/${name}_${ver//:/%3a}_all.deb" 2>/dev/null | head -n1)
+		f=$(ng_cached_deb "$dir" "$name" "$ver" "$arch")
 	fi
 	[ -n "$f" ] || die "download of $name:$arch=$ver left no file"
 	printf '%s\n' "$f"
