@@ -1,0 +1,192 @@
+#!/bin/bash
+# shellcheck source-path=SCRIPTDIR
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Build the pack against every kernel of the matrix (kernels.sh list).
+#
+# Usage:
+#   matrix.sh [--series "6.1 7.3"] [--arch "amd64 arm64"] [--strict]
+#             [--src DIR] [--modules "a.ko b.ko"]
+#
+#   --series, --arch  restrict the matrix (default: all series, both arches)
+#   --strict          also fail an entry when a compiler, sparse or modpost
+#                     warning names one of our files (src/, compat/,
+#                     tests/modules/ of the build copy)
+#   --src DIR         source tree to build (default $NVGRACE_SRC, else the
+#                     repository); a git tree contributes its tracked and
+#                     untracked non-ignored files, another tree everything
+#   --modules LIST    the .ko files that must appear at the top of the build
+#                     tree (default "nvgrace-vfio-pci.ko nvgrace-poison.ko")
+#
+# For each entry: the source is copied to $NVGRACE_CACHE/build/<series>-<arch>/
+# (only Makefile Kbuild dkms.conf src/ compat/ tests/modules/, or the paths in
+# $NG_MATRIX_PATHS), built there with
+#   make -j2 KDIR=<kdir> W=1 C=2 NVGRACE_TESTS=y [ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-]
+# through `kernels.sh run` (host gcc-12 or the gcc-14 chroot), logged to
+# $NVGRACE_CACHE/logs/matrix-<series>-<arch>.log. stdout is TAP: a plan, one
+# "ok - build 6.1/amd64 (6.1.0-56-amd64, gcc-12, 3s)" line per entry, then a
+# summary table as comments and a closing "matrix: N passed, N failed" line.
+# $NVGRACE_CACHE/results/matrix.tsv gets one line per entry (series, arch,
+# release, toolchain, result, seconds, warnings in our files, sparse ran).
+# Builds run one after the other. Exit status 1 if any entry failed.
+
+set -euo pipefail
+shopt -s inherit_errexit
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../lib/common.sh
+. "$HERE/../lib/common.sh"
+
+KERNELS=$HERE/kernels.sh
+NG_MATRIX_PATHS=${NG_MATRIX_PATHS:-"Makefile Kbuild dkms.conf src/ compat/ tests/modules/"}
+MODULES="nvgrace-vfio-pci.ko nvgrace-poison.ko"
+SRC=${NVGRACE_SRC:-$NVGRACE_TOP}
+SERIES='' ARCHES="amd64 arm64" STRICT=0
+
+usage() {
+	sed -n '/^# Usage:/,/^# For each/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2
+	exit 2
+}
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--series) SERIES=$2; shift 2 ;;
+	--arch) ARCHES=$2; shift 2 ;;
+	--strict) STRICT=1; shift ;;
+	--src) SRC=$2; shift 2 ;;
+	--modules) MODULES=$2; shift 2 ;;
+	-h | --help) usage ;;
+	*) usage ;;
+	esac
+done
+SRC=$(cd "$SRC" && pwd) || die "no source tree $SRC"
+
+# copy_source DEST: fresh copy of the buildable part of $SRC in DEST.
+copy_source() {
+	local dest=$1 f p keep
+	rm -rf "$dest"
+	mkdir -p "$dest"
+	if git -C "$SRC" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+		git -C "$SRC" ls-files -z -co --exclude-standard
+	else
+		(cd "$SRC" && find . -type f ! -path './.git/*' -printf '%P\0')
+	fi | while IFS= read -r -d '' f; do
+		keep=0
+		for p in $NG_MATRIX_PATHS; do
+			case $p in
+			*/) [[ $f == "$p"* ]] && keep=1 ;;
+			*) [ "$f" = "$p" ] && keep=1 ;;
+			esac
+		done
+		# Tracked files deleted in the work tree are listed too: skip.
+		if [ $keep = 0 ] || [ ! -e "$SRC/$f" ]; then continue; fi
+		mkdir -p "$dest/$(dirname "$f")"
+		cp -a "$SRC/$f" "$dest/$f"
+	done
+	[ -e "$dest/Makefile" ] || die "$SRC has no Makefile to build"
+}
+
+# our_warnings LOG BUILD: print the warning/error lines of LOG that name a
+# file of ours: "src/x.c:1:2: warning: ..." (relative, as kbuild prints
+# them from 6.13 on), "/abs/build/src/x.c:..." (older kernels), or modpost's
+# "WARNING: modpost: ... in src/x.o".
+our_warnings() {
+	local log=$1 build=$2 dirs='(src|compat|tests/modules)/'
+	local esc
+	esc=$(printf '%s' "$build" | sed 's/[][\.*^$+?(){}|/]/\\&/g')
+	grep -E "(^|[[:space:]\"'(]|${esc}/)${dirs}[^[:space:]:]*" "$log" |
+		grep -E '(warning|error|WARNING|ERROR)' || true
+}
+
+mapfile -t ENTRIES < <("$KERNELS" list)
+[ ${#ENTRIES[@]} -gt 0 ] || die "kernels.sh list gave nothing"
+SELECTED=()
+for e in "${ENTRIES[@]}"; do
+	read -r s a _ _ <<<"$e"
+	if [ -n "$SERIES" ]; then
+		case " $SERIES " in *" $s "*) ;; *) continue ;; esac
+	fi
+	case " $ARCHES " in *" $a "*) ;; *) continue ;; esac
+	SELECTED+=("$e")
+done
+[ ${#SELECTED[@]} -gt 0 ] || die "no matrix entry matches --series '$SERIES' --arch '$ARCHES'"
+
+mkdir -p "$NVGRACE_CACHE/logs" "$NVGRACE_CACHE/results" "$NVGRACE_CACHE/build"
+TSV=$NVGRACE_CACHE/results/matrix.tsv
+printf 'series\tarch\trelease\ttoolchain\tresult\tseconds\twarnings\tsparse\n' >"$TSV.tmp"
+declare -A RESULT
+PASSED=0 FAILED=0 N=0
+
+echo "1..${#SELECTED[@]}"
+for e in "${SELECTED[@]}"; do
+	read -r s a rel tc <<<"$e"
+	N=$((N + 1))
+	build=$NVGRACE_CACHE/build/$s-$a
+	log=$NVGRACE_CACHE/logs/matrix-$s-$a.log
+	result=ok why='' warn=0 sparse=yes
+	kdir=$("$KERNELS" headers "$s" "$a") || { kdir=; result=fail why="no headers"; }
+	copy_source "$build"
+	# NVGRACE_TESTS=y also builds the test-only modules the boot and
+	# custom tiers load, so they are held to the same W=1/sparse bar.
+	makeargs=(-j2 "KDIR=$kdir" W=1 C=2 NVGRACE_TESTS=y)
+	[ "$a" = arm64 ] && makeargs+=(ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-)
+	{
+		echo "# matrix: $s/$a $rel ($tc) source $SRC"
+		echo "# make ${makeargs[*]} (in $build)"
+	} >"$log"
+	t0=$(date +%s)
+	if [ $result = ok ]; then
+		msg "matrix: building $s/$a ($rel, $tc)"
+		if ! (cd "$build" && "$KERNELS" run "$s" "$a" -- make "${makeargs[@]}") >>"$log" 2>&1; then
+			result=fail why="make failed"
+		fi
+	fi
+	secs=$(($(date +%s) - t0))
+	for m in $MODULES; do
+		if [ $result = ok ] && [ ! -e "$build/$m" ]; then
+			result=fail why="no $m"
+		fi
+	done
+	warn=$(our_warnings "$log" "$build" | wc -l)
+	if [ $result = ok ] && [ $STRICT = 1 ] && [ "$warn" -gt 0 ]; then
+		result=fail why="$warn warning(s) in our files"
+	fi
+	# Kernels from 6.17 on skip sparse with a warning when it cannot parse
+	# __typeof_unqual__ (scripts/checker-valid.sh): report it.
+	grep -q 'specified, but .* is not available or not up to date' "$log" && sparse=no
+	detail="$rel, $tc, ${secs}s"
+	[ "$warn" -gt 0 ] && detail+=", $warn warnings"
+	[ $sparse = no ] && detail+=", sparse skipped"
+	RESULT[$s/$a]=$result
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$s" "$a" "$rel" "$tc" "$result" "$secs" "$warn" "$sparse" >>"$TSV.tmp"
+	if [ $result = ok ]; then
+		PASSED=$((PASSED + 1))
+		echo "ok $N - build $s/$a ($detail)"
+	else
+		FAILED=$((FAILED + 1))
+		echo "not ok $N - build $s/$a ($detail): $why"
+		echo "# --- last lines of $log"
+		tail -n 30 "$log" | sed 's/^/#   /'
+		if [ "$warn" -gt 0 ]; then
+			echo "# --- warnings in our files"
+			our_warnings "$log" "$build" | head -n 30 | sed 's/^/#   /'
+		fi
+	fi
+done
+mv "$TSV.tmp" "$TSV"
+
+# Summary table: series x arch.
+echo "#"
+printf '# %-8s' kernel
+for a in $ARCHES; do printf ' %-6s' "$a"; done
+echo
+for e in "${SELECTED[@]}"; do
+	read -r s _ _ _ <<<"$e"
+	case " ${seen:-} " in *" $s "*) continue ;; esac
+	seen="${seen:-} $s"
+	printf '# %-8s' "$s"
+	for a in $ARCHES; do printf ' %-6s' "${RESULT[$s/$a]:--}"; done
+	echo
+done
+echo "# results: $TSV, logs: $NVGRACE_CACHE/logs/matrix-*.log"
+echo "matrix: $PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]
