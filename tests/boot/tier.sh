@@ -1,0 +1,149 @@
+#!/bin/bash
+# shellcheck source-path=SCRIPTDIR
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# tier.sh: the QEMU boot tier. For each boot kernel: fetch its image
+# (tests/kernels/kernels.sh image SERIES ARCH), find the pack's modules built
+# for it, build the static guest programs (tests/guest/*.c), boot it with
+# boot.sh and run the guest tests. Kernels run one after another.
+#
+# Usage: tier.sh [options]
+#   --kernels "LIST"     ARCH/SERIES words (default: $NG_BOOT_KERNELS below)
+#   --modules-root DIR   pack modules in DIR/<series>-<arch>/*.ko
+#                        (default $NVGRACE_CACHE/build)
+#   --modules-from CMD   instead: run "CMD SERIES ARCH"; its last stdout line
+#                        is the directory of that kernel's *.ko
+#   --extra-modules-root DIR  more modules (e.g. test-only ones) from
+#                        DIR/<series>-<arch>/*.ko when present (repeatable)
+#   --no-modules         boot without the pack's modules (harness checks)
+#   --tests DIR          guest tests (repeatable; default tests/guest)
+#   --selftest           add tests/boot/selftest (the harness self-test)
+#   --mem-dir DIR        keep each kernel's ivshmem backing file as
+#                        DIR/<arch>-<series>.mem (recreated per boot)
+#   --qemu 10|host, --timeout SEC, --test-timeout SEC, --only PATTERNS,
+#   --append ARGS, --context N, -v    passed to boot.sh
+# Stdout: boot.sh's lines for every kernel ("ok - arm64/6.12: ...",
+# "BOOT-SUMMARY ..."), then a "# " summary table and the last line
+# "BOOT-TIER-SUMMARY kernels=K passed=N failed=N skipped=N".
+# Exit status 0 only if nothing failed.
+set -euo pipefail
+
+# shellcheck source=bootlib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/bootlib.sh"
+
+NG_BOOT_KERNELS="arm64/6.1 arm64/6.12 arm64/6.17 arm64/6.19 arm64/7.3 amd64/6.1 amd64/7.3"
+
+kernels=$NG_BOOT_KERNELS modroot=$NVGRACE_CACHE/build modfrom='' extraroots=() nomods=0 memdir=''
+tests=() bootargs=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	--kernels) kernels=$2; shift ;;
+	--modules-root) modroot=$2; shift ;;
+	--extra-modules-root) extraroots+=("$2"); shift ;;
+	--modules-from) modfrom=$2; shift ;;
+	--no-modules) nomods=1 ;;
+	--tests) tests+=("$2"); shift ;;
+	--selftest) tests+=("$NG_BOOT_DIR/selftest") ;;
+	--mem-dir) memdir=$2; shift ;;
+	--qemu | --timeout | --test-timeout | --only | --append | --context) bootargs+=("$1" "$2"); shift ;;
+	-v | --verbose) bootargs+=(-v) ;;
+	-h | --help) sed -n '/^# SPDX/,/^[^#]/{/^#/p}' "$0" | sed '1d; s/^# \{0,1\}//'; exit 0 ;;
+	*) die "tier.sh: unknown argument: $1" ;;
+	esac
+	shift
+done
+[ ${#tests[@]} -gt 0 ] || tests=("$NVGRACE_TOP/tests/guest")
+[ "${tests[0]}" != "$NG_BOOT_DIR/selftest" ] || [ ${#tests[@]} -gt 1 ] ||
+	tests=("$NVGRACE_TOP/tests/guest" "${tests[@]}")
+kernels_sh=$NVGRACE_TOP/tests/kernels/kernels.sh
+[ -n "$memdir" ] && mkdir -p "$memdir"
+
+ng_qemu_env
+mkdir -p "$NVGRACE_CACHE/tmp"
+bout=$(mktemp "$NVGRACE_CACHE/tmp/tier-boot.XXXXXX")
+ierr=$(mktemp "$NVGRACE_CACHE/tmp/tier-image.XXXXXX")
+trap 'rm -f "$bout" "$ierr"' EXIT
+start=$SECONDS
+declare -A binset=()
+rows=()
+tp=0 tf=0 ts=0 nk=0 tfail=0
+for k in $kernels; do
+	arch=$(ng_arch_norm "${k%%/*}")
+	series=${k#*/}
+	name=$arch/$series
+	nk=$((nk + 1))
+	t0=$SECONDS
+	# the kernel image
+	if [ ! -x "$kernels_sh" ]; then
+		echo "not ok - $name: kernel image ($kernels_sh missing)"
+		rows+=("$name 0 0 1 - no kernels.sh")
+		tf=$((tf + 1))
+		continue
+	fi
+	if ! image=$("$kernels_sh" image "$series" "$arch" 2>"$ierr" | tail -n1) ||
+		[ -z "$image" ] || ! ng_image_kernel "$image" >/dev/null; then
+		echo "not ok - $name: kernel image (kernels.sh image $series $arch)"
+		sed 's/^/# /' "$ierr" | tail -n 20
+		rows+=("$name 0 0 1 - no image")
+		tf=$((tf + 1))
+		continue
+	fi
+	# the pack's modules for it
+	args=(--arch "$arch" --image "$image" --name "$name" "${bootargs[@]}")
+	if [ $nomods = 0 ]; then
+		if [ -n "$modfrom" ]; then
+			mdir=$($modfrom "$series" "$arch" | tail -n1) || mdir=''
+		else
+			mdir=$modroot/$series-$arch
+		fi
+		if [ -z "$mdir" ] || ! compgen -G "$mdir/*.ko" >/dev/null; then
+			echo "not ok - $name: pack modules built (no *.ko in ${mdir:-the --modules-from output})"
+			rows+=("$name 0 0 1 - no pack modules")
+			tf=$((tf + 1))
+			continue
+		fi
+		args+=(--modules "$mdir")
+		for r in "${extraroots[@]}"; do
+			[ -d "$r/$series-$arch" ] && args+=(--modules "$r/$series-$arch")
+		done
+	fi
+	for t in "${tests[@]}"; do args+=(--tests "$t"); done
+	# static guest programs (once per arch)
+	if [ -z "${binset[$arch]:-}" ]; then
+		binset[$arch]=$("$NG_BOOT_DIR/build-guest-bins.sh" --arch "$arch" --src "$NVGRACE_TOP/tests/guest") ||
+			binset[$arch]=FAILED
+	fi
+	if [ "${binset[$arch]}" = FAILED ]; then
+		echo "not ok - $name: static guest programs build"
+		tf=$((tf + 1))
+		rows+=("$name 0 0 1 - guest programs failed to build")
+		continue
+	fi
+	args+=(--bin "${binset[$arch]}")
+	[ -n "$memdir" ] && { rm -f "$memdir/$arch-$series.mem"; args+=(--mem-file "$memdir/$arch-$series.mem"); }
+
+	rc=0
+	"$NG_BOOT_DIR/boot.sh" "${args[@]}" >"$bout" || rc=$?
+	cat "$bout"
+	sum=$(grep '^BOOT-SUMMARY ' "$bout" | tail -n1) || sum=''
+	if [ -z "$sum" ]; then
+		echo "not ok - $name: boot.sh exited $rc without a summary"
+		p=0 f=1 s=0
+	else
+		[[ $sum =~ passed=([0-9]+)\ failed=([0-9]+)\ skipped=([0-9]+) ]]
+		p=${BASH_REMATCH[1]} f=${BASH_REMATCH[2]} s=${BASH_REMATCH[3]}
+		if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
+			echo "not ok - $name: boot.sh exited $rc"
+			f=1
+		fi
+	fi
+	tp=$((tp + p)) tf=$((tf + f)) ts=$((ts + s))
+	[ "$f" = 0 ] || tfail=$((tfail + 1))
+	rows+=("$name $p $s $f $((SECONDS - t0))s $(grep -o '/init at [0-9.]*s' "$bout" | head -n1 || true)")
+done
+
+echo "# boot tier summary (kernel passed skipped failed time):"
+for r in "${rows[@]}"; do echo "#   $r"; done
+echo "# boot tier: $nk kernels, $tp passed, $tf failed, $ts skipped in $((SECONDS - start))s"
+echo "BOOT-TIER-SUMMARY kernels=$nk passed=$tp failed=$tf skipped=$ts"
+[ "$tf" = 0 ]
