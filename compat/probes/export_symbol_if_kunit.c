@@ -2,8 +2,8 @@
 /*
  * HAVE_EXPORT_SYMBOL_IF_KUNIT: <kunit/visibility.h> lets a module export
  * static helpers only to KUnit test modules.
- * Added in v6.2 by "kunit: add macro to allow conditionally
- * exposing static symbols to tests".
+ * Added by "kunit: add macro to allow conditionally exposing static symbols
+ * to tests" (v6.2 cycle; Debian's 6.1 headers have it too).
  */
 #include <kunit/visibility.h>
 

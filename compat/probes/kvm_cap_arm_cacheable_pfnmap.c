@@ -4,7 +4,7 @@
  * memory as Normal cacheable at stage 2 and reports it with
  * KVM_CAP_ARM_CACHEABLE_PFNMAP_SUPPORTED.
  * Added in v6.17 by the series "KVM: arm64: Map GPU device memory as cacheable"
- * ("KVM: arm64: Expose new KVM cap for cacheable PFNMAP", or by
+ * ("KVM: arm64: Expose new KVM cap for cacheable PFNMAP"), or by
  * the pack's companion kernel patches on older series.
  */
 #include <uapi/linux/kvm.h>

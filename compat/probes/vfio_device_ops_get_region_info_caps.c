@@ -4,7 +4,7 @@
  * handled by vfio core, which calls .get_region_info_caps; vfio-pci-core
  * exports vfio_pci_ioctl_get_region_info() for it.
  * Added in v6.19 by the series "vfio: Give VFIO_DEVICE_GET_REGION_INFO its own
- * op" ("vfio: Require drivers to implement get_region_info".
+ * op" ("vfio: Require drivers to implement get_region_info").
  */
 #include <linux/vfio_pci_core.h>
 

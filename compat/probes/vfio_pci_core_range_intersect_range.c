@@ -12,7 +12,7 @@ static int probe(void)
 {
 	loff_t start;
 	size_t count;
-	u8 ofs;
+	size_t ofs;
 
 	return vfio_pci_core_range_intersect_range(0, 8, 0, 4, &start, &count,
 						   &ofs);

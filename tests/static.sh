@@ -1,0 +1,64 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Static checks: checkpatch.pl --strict (from Debian's linux-source-7.3) on
+# every C file and header of the pack, and shellcheck on every shell script.
+# Prints one TAP line per file. Sparse (C=2) and W=1 run in the matrix tier,
+# on every kernel.
+
+set -euo pipefail
+# shellcheck source=tests/lib/common.sh
+. "$(dirname "$0")/lib/common.sh"
+
+NG_CHECKPATCH_SERIES=7.3
+
+# checkpatch.pl and the data files it reads, cut out of linux-source.
+ng_checkpatch() {
+	local dir=$NVGRACE_CACHE/checkpatch-$NG_CHECKPATCH_SERIES deb
+	if [ ! -x "$dir/scripts/checkpatch.pl" ]; then
+		ng_apt_setup
+		deb=$(ng_download "linux-source-$NG_CHECKPATCH_SERIES")
+		rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
+		dpkg-deb --fsys-tarfile "$deb" |
+			tar -xO --wildcards './usr/src/linux-source-*.tar.xz' |
+			tar -xJ -C "$dir.tmp" --strip-components=1 --wildcards \
+				'*/scripts/checkpatch.pl' '*/scripts/spelling.txt' \
+				'*/scripts/const_structs.checkpatch' '*/.clang-format'
+		rm -rf "$dir" && mv "$dir.tmp" "$dir"
+	fi
+	printf '%s\n' "$dir/scripts/checkpatch.pl"
+}
+
+cd "$NVGRACE_TOP"
+ng_need shellcheck perl
+checkpatch=$(ng_checkpatch)
+
+while IFS= read -r f; do
+	if out=$(perl "$checkpatch" --strict --no-tree --quiet --show-types \
+			--ignore SPDX_LICENSE_TAG --file "$f" 2>&1) && [ -z "$out" ]; then
+		echo "ok - checkpatch --strict $f"
+	else
+		echo "not ok - checkpatch --strict $f"
+		printf '%s\n' "$out" | sed 's/^/# /'
+	fi
+done < <(git ls-files -co --exclude-standard -- '*.c' '*.h' | grep -v '^\.compat/' | sort)
+
+while IFS= read -r f; do
+	if out=$(shellcheck -x -s bash -P SCRIPTDIR "$f" 2>&1); then
+		echo "ok - shellcheck $f"
+	else
+		echo "not ok - shellcheck $f"
+		printf '%s\n' "$out" | sed 's/^/# /'
+	fi
+done < <(git ls-files -co --exclude-standard -- '*.sh' '.ci/run' |
+	grep -v '^tests/guest/' | sort)
+
+# Guest scripts run under busybox sh in the initramfs.
+while IFS= read -r f; do
+	if out=$(shellcheck -x -s sh -P tests/guest "$f" 2>&1); then
+		echo "ok - shellcheck $f"
+	else
+		echo "not ok - shellcheck $f"
+		printf '%s\n' "$out" | sed 's/^/# /'
+	fi
+done < <(git ls-files -co --exclude-standard -- 'tests/guest/*.sh' 'tests/guest/*.inc' | sort)
