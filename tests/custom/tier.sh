@@ -1,0 +1,54 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# The custom kernel tier: minimal arm64 kernels built from Debian's
+# linux-source (IOMMUFD, VFIO cdev, KUnit, KVM, MEMORY_FAILURE; 4K and 64K
+# pages), the pack built against each, and the guest tests plus the
+# custom-only ones (tests/custom/guest: KUnit, cdev) booted on each.
+#
+#   tier.sh [KEY...]      KEY: VERSION-PAGESIZE (default: 6.12-4k 7.3-4k 7.3-64k)
+#
+# Output: TAP lines ("ok - custom/7.3-4k: ..."); exit 0 when nothing failed.
+
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/lib/common.sh
+. "$here/../lib/common.sh"
+top=$NVGRACE_TOP
+
+keys=("$@")
+[ ${#keys[@]} -gt 0 ] || keys=(6.12-4k 7.3-4k 7.3-64k)
+
+failed=0
+bins=$("$top/tests/boot/build-guest-bins.sh" --arch arm64)
+for key in "${keys[@]}"; do
+	ver=${key%-*} psz=${key#*-} name=custom/$key
+	if ! kdir=$("$here/build-kernel.sh" "$ver" "$psz"); then
+		echo "not ok - $name: kernel builds"
+		failed=1
+		continue
+	fi
+	echo "ok - $name: kernel builds ($kdir)"
+
+	build=$NVGRACE_CACHE/build/custom-$key
+	log=$NVGRACE_CACHE/logs/custom-$key-pack.log
+	mkdir -p "$build"
+	(cd "$top" && git ls-files -co --exclude-standard -- Makefile Kbuild dkms.conf src compat tests/modules |
+		tar -cf - -T -) | tar -xf - -C "$build"
+	if make -C "$build" -j2 KDIR="$kdir" ARCH=arm64 \
+		CROSS_COMPILE=aarch64-linux-gnu- W=1 NVGRACE_TESTS=y >"$log" 2>&1 &&
+		[ -e "$build/nvgrace-kunit.ko" ]; then
+		echo "ok - $name: pack and KUnit module build"
+	else
+		echo "not ok - $name: pack and KUnit module build"
+		tail -n 30 "$log" | sed 's/^/# /'
+		failed=1
+		continue
+	fi
+
+	"$top/tests/boot/boot.sh" --arch arm64 --name "$name" \
+		--kernel "$kdir/arch/arm64/boot/Image" --modules "$build" \
+		--bin "$bins" --tests "$top/tests/guest" --tests "$here/guest" ||
+		failed=1
+done
+exit "$failed"
