@@ -1,0 +1,38 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# The demo: build the pack for the Debian arm64 7.3 kernel, boot that kernel
+# under QEMU with the emulated Grace GPU (bochs-display + ivshmem memory),
+# bind the GPU to nvgrace-vfio-pci and open it through VFIO.
+#
+#   tests/demo/demo.sh [SERIES [ARCH]]     default: 7.3 arm64
+#
+# Needs root on a Debian bookworm machine; downloads what it needs into
+# $NVGRACE_CACHE (~/.cache/nvgrace-dkms) on the first run.
+
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/lib/common.sh
+. "$here/../lib/common.sh"
+
+series=${1:-7.3}
+arch=${2:-arm64}
+top=$NVGRACE_TOP
+
+echo "==> building the pack for Debian $series/$arch (W=1, sparse)"
+"$top/tests/kernels/matrix.sh" --series "$series" --arch "$arch" --strict |
+	grep -E '^(ok|not ok)'
+echo "==> booting Debian $series/$arch under QEMU with the Grace GPU stand-in"
+image=$("$top/tests/kernels/kernels.sh" image "$series" "$arch")
+bins=$("$top/tests/boot/build-guest-bins.sh" --arch "$arch")
+log=$NVGRACE_CACHE/logs/demo-$series-$arch.log
+rc=0
+"$top/tests/boot/boot.sh" --arch "$arch" --image "$image" \
+	--modules "$NVGRACE_CACHE/build/$series-$arch" --bin "$bins" \
+	--tests "$top/tests/guest" --only '50-demo*' --tests "$here/guest" \
+	--context 0 --log "$log" >"$log.tap" || rc=$?
+# What the guest printed, steps and all, from its serial console.
+sed -n '/^# ---- 50-demo (/,/^# ---- 50-demo done/p' "$log" | tr -d '\r'
+grep -E '^(not ok|ok - .*kernel log)' "$log.tap" || true
+sed -n 's/^BOOT-SUMMARY/demo:/p' "$log.tap"
+exit "$rc"
