@@ -172,6 +172,20 @@ for e in "${SELECTED[@]}"; do
 		fi
 	fi
 done
+# Keep the rows of entries this run did not build (a run restricted with
+# --series/--arch updates only its own rows), in matrix order.
+if [ -r "$TSV" ]; then
+	awk -F'\t' 'FNR == 1 { next } NR == FNR { seen[$1 FS $2] = 1; print; next }
+		!(($1 FS $2) in seen)' "$TSV.tmp" "$TSV" >"$TSV.rows"
+	{
+		head -n 1 "$TSV.tmp"
+		"$KERNELS" list | while read -r s a _; do
+			awk -F'\t' -v s="$s" -v a="$a" '$1 == s && $2 == a' "$TSV.rows"
+		done
+	} >"$TSV.new"
+	mv "$TSV.new" "$TSV.tmp"
+	rm -f "$TSV.rows"
+fi
 mv "$TSV.tmp" "$TSV"
 
 # Summary table: series x arch.
