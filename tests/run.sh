@@ -39,11 +39,13 @@ run_tier() {
 		tee -a "$logdir/times"
 }
 
-# The build matrix, then the probe results it produced against expectations.
+# The build matrix, the probe results it produced against expectations, and
+# the build's early errors on unsupported kernels.
 matrix_tier() {
 	local rc=0
 	tests/kernels/matrix.sh --strict || rc=1
 	tests/kernels/check-probes.sh || rc=1
+	tests/kernels/check-errors.sh || rc=1
 	return "$rc"
 }
 
