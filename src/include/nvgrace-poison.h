@@ -42,5 +42,7 @@ struct nvgrace_pfn_space {
 int nvgrace_poison_register(struct nvgrace_pfn_space *space);
 void nvgrace_poison_unregister(struct nvgrace_pfn_space *space);
 bool nvgrace_poison_pfn_registered(unsigned long pfn);
+bool nvgrace_poison_check(struct nvgrace_pfn_space *space, unsigned long pfn,
+			  unsigned long nr_pages);
 
 #endif /* NVGRACE_POISON_H */

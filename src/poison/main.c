@@ -142,6 +142,24 @@ bool nvgrace_poison_pfn_registered(unsigned long pfn)
 }
 EXPORT_SYMBOL_GPL(nvgrace_poison_pfn_registered);
 
+/**
+ * nvgrace_poison_check() - does [@pfn, @pfn + @nr_pages) hold a poisoned PFN?
+ * @space: a registered range (or NULL: nothing is poisoned)
+ * @pfn: first PFN to test
+ * @nr_pages: number of PFNs
+ *
+ * Called by the driver before it maps or copies device memory: from its
+ * fault handler (a poisoned PFN is refused, a huge mapping containing one
+ * falls back to smaller ones) and from read()/write() (-EIO). Never sleeps.
+ */
+bool nvgrace_poison_check(struct nvgrace_pfn_space *space, unsigned long pfn,
+			  unsigned long nr_pages)
+{
+	/* Poison recording arrives with the handling path. */
+	return false;
+}
+EXPORT_SYMBOL_GPL(nvgrace_poison_check);
+
 static int __init nvgrace_poison_init(void)
 {
 	pr_info("nvgrace-poison: range registry ready\n");
