@@ -3,7 +3,7 @@
 #
 # The whole test suite ("make check"):
 #
-#   tests/run.sh [TIER...]      TIER: static matrix boot custom (default: all)
+#   tests/run.sh [TIER...]      TIER: static tools matrix boot custom (default: all)
 #
 # Each tier prints TAP-style lines ("ok - ...", "not ok - ...",
 # "ok - ... # SKIP why"); this script tees them into a log, counts them and
@@ -15,7 +15,7 @@ set -uo pipefail
 . "$(dirname "$0")/lib/common.sh"
 
 tiers=("$@")
-[ ${#tiers[@]} -gt 0 ] || tiers=(static matrix boot custom)
+[ ${#tiers[@]} -gt 0 ] || tiers=(static tools matrix boot custom)
 
 logdir=$NVGRACE_CACHE/logs
 mkdir -p "$logdir"
@@ -53,10 +53,11 @@ cd "$NVGRACE_TOP" || exit 1
 for tier in "${tiers[@]}"; do
 	case $tier in
 	static) run_tier static tests/static.sh ;;
+	tools) run_tier tools tests/tools/tier.sh ;;
 	matrix) run_tier matrix matrix_tier ;;
 	boot) run_tier boot tests/boot/tier.sh ;;
 	custom) run_tier custom tests/custom/tier.sh ;;
-	*) echo "unknown tier '$tier' (static matrix boot custom)" >&2; exit 2 ;;
+	*) echo "unknown tier '$tier' (static tools matrix boot custom)" >&2; exit 2 ;;
 	esac
 done
 

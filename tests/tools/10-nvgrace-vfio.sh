@@ -1,0 +1,322 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Host-side tests of tools/nvgrace-vfio against a fake sysfs tree and fake
+# kernel (tests/tools/fakesys.sh), under every POSIX shell available here
+# (dash, busybox sh, bash). TAP lines on stdout.
+#
+#   tests/tools/10-nvgrace-vfio.sh [SHELL...]
+
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+tool=$top/tools/nvgrace-vfio
+# shellcheck source=tests/tools/fakesys.sh
+. "$here/fakesys.sh"
+
+ok() { echo "ok - $*"; }
+nok() { echo "not ok - $*"; }
+diag() { sed 's/^/# /'; }
+
+shells=("$@")
+if [ ${#shells[@]} -eq 0 ]; then
+	command -v dash >/dev/null && shells+=(dash)
+	command -v busybox >/dev/null && shells+=("busybox sh")
+	shells+=(bash)
+fi
+
+export NVGRACE_BIND_WAIT=0 NVGRACE_KVER=7.3.4+deb13-arm64
+kver_re='7\.3\.4\+deb13-arm64'
+export NVGRACE_DMESG=true NVGRACE_MODPROBE=false
+unset NVGRACE_VFIO_IDS NVGRACE_SYSFS NVGRACE_STATE_DIR NVGRACE_CONFIG_H
+
+# vt ARGS...: run the tool under $sh; sets out, err, rc
+vt() {
+	local e
+	e=$(mktemp)
+	# shellcheck disable=SC2086 # $sh may be "busybox sh"
+	out=$($sh "$tool" "$@" 2>"$e")
+	rc=$?
+	err=$(cat "$e")
+	rm -f "$e"
+}
+
+# expect DESC RC PATTERN: last vt exited RC and its output matches PATTERN
+# (extended regex, on stdout+stderr)
+expect() {
+	if [ "$rc" = "$2" ] && printf '%s\n%s\n' "$out" "$err" | grep -Eq -- "$3"; then
+		ok "$sh: $1"
+	else
+		nok "$sh: $1"
+		{
+			echo "want rc=$2 and /$3/, got rc=$rc"
+			echo "stdout:"
+			printf '%s\n' "$out"
+			echo "stderr:"
+			printf '%s\n' "$err"
+		} | diag
+	fi
+}
+
+# t DESC CMD...: ok if CMD succeeds
+t() {
+	local d=$1
+	shift
+	if "$@"; then ok "$sh: $d"; else nok "$sh: $d"; fi
+}
+
+# is DESC GOT WANT
+is() {
+	if [ "$2" = "$3" ]; then
+		ok "$sh: $1"
+	else
+		nok "$sh: $1"
+		echo "got '$2', want '$3'" | diag
+	fi
+}
+
+drv_of() {
+	local l
+	l=$(readlink "$FK/sys/bus/pci/devices/$1/driver" 2>/dev/null) || return 0
+	echo "${l##*/}"
+}
+ovr_of() { cat "$FK/sys/bus/pci/devices/$1/driver_override"; }
+
+# A host: two Grace GPUs (one bound to its host driver "nvidia", one
+# unbound), a NIC, the stand-in device of the QEMU tests, a GPU without
+# IOMMU group.
+GPU1=0009:01:00.0
+GPU2=0019:01:00.0
+NIC=0000:03:00.0
+BOCHS=0000:00:02.0
+NOIOMMU=0029:01:00.0
+setup() {
+	fk_init
+	fk_driver nvidia
+	fk_driver e1000e
+	fk_driver vfio-pci
+	fk_driver bochs-drm
+	fk_device $GPU1 10de 2342 12 nvidia nvidia
+	fk_device $GPU2 10de 2941 13 nvidia
+	fk_device $NIC 8086 10d3 3 e1000e e1000e
+	fk_device $BOCHS 1234 1111 4 bochs-drm bochs-drm
+	fk_device $NOIOMMU 10de 2348 "" nvidia
+	cat >"$FK/modprobe" <<EOF
+#!/bin/bash
+. "$here/fakesys.sh"
+[ -e "\$FK/module-available" ] || { echo "modprobe: FATAL: Module \$1 not found in directory /lib/modules/$NVGRACE_KVER" >&2; exit 1; }
+fk_driver nvgrace_vfio_pci
+echo nvgrace-vfio-pci.ko >"\$FK/module-loaded"
+EOF
+	chmod +x "$FK/modprobe"
+}
+
+one_shell() {
+	sh=$1
+	setup
+	trap fk_cleanup EXIT
+
+	vt --version
+	expect "--version prints the pack version" 0 "^nvgrace-vfio $(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$top/dkms.conf")\$"
+	vt frobnicate
+	expect "unknown command: usage, exit 2" 2 "unknown command 'frobnicate'"
+	vt bind 0009:01:00
+	expect "malformed BDF refused" 2 "'0009:01:00' is not a PCI address"
+	vt bind 0009:77:00.0
+	expect "unknown BDF: clear error" 1 "0009:77:00.0: no such PCI device"
+
+	# The module is missing: modprobe fails.
+	NVGRACE_MODPROBE=$FK/modprobe vt bind $GPU1
+	expect "module not loaded and not installed: clear error" 1 \
+		"module nvgrace-vfio-pci is not loaded and cannot be loaded for kernel $kver_re: modprobe: FATAL: Module nvgrace-vfio-pci not found"
+	is "GPU untouched when the module is missing" "$(drv_of $GPU1)/$(ovr_of $GPU1)" nvidia/
+	t "missing module error names the fix (dkms status, make.log)" \
+		grep -q 'dkms status.*make.log' <<<"$err"
+
+	# Not a Grace GPU.
+	touch "$FK/module-available"
+	export NVGRACE_MODPROBE=$FK/modprobe
+	vt bind $NIC
+	expect "non-Grace device refused without --force" 1 "$NIC: 8086:10d3 is not a Grace GPU .*refusing without --force"
+	is "non-Grace device untouched" "$(drv_of $NIC)/$(ovr_of $NIC)" e1000e/
+	t "nothing loaded for a refused device" test ! -e "$FK/module-loaded"
+
+	# IOMMU off for that device.
+	vt bind $NOIOMMU
+	expect "no IOMMU group: IOMMU off error" 1 "$NOIOMMU: IOMMU off: the device has no IOMMU group"
+
+	# bind all Grace GPUs: the one without IOMMU fails, the others bind.
+	vt bind
+	expect "bind (all): fails because one GPU has no IOMMU group" 1 "$NOIOMMU: IOMMU off"
+	expect "bind (all): GPU1 bound, previous driver reported" 1 "$GPU1: bound to nvgrace_vfio_pci \\(was: nvidia\\)"
+	expect "bind (all): GPU2 bound" 1 "$GPU2: bound to nvgrace_vfio_pci \\(was: no driver\\)"
+	t "bind loads the module" test -e "$FK/module-loaded"
+	is "GPU1 driver and override" "$(drv_of $GPU1)/$(ovr_of $GPU1)" nvgrace_vfio_pci/nvgrace_vfio_pci
+	is "GPU2 driver and override" "$(drv_of $GPU2)/$(ovr_of $GPU2)" nvgrace_vfio_pci/nvgrace_vfio_pci
+	is "previous driver remembered" "$(cat "$FK/run/nvgrace-vfio/$GPU1")" "driver=nvidia
+override="
+
+	# Idempotent: nothing is written to the kernel again.
+	before=$(wc -l <"$FK/kernel.log")
+	vt status 03:00.0
+	expect "short BDF form names domain 0000" 0 "^$NIC 8086:10d3 driver=e1000e"
+	vt bind 0009:01:00.0
+	expect "bind again: exit 0" 0 "already bound"
+	is "bind again: no sysfs writes" "$(wc -l <"$FK/kernel.log")" "$before"
+
+	vt status
+	expect "status lists both GPUs with driver and previous" 0 \
+		"^$GPU1 10de:2342 driver=nvgrace_vfio_pci override=nvgrace_vfio_pci iommu_group=12 previous=nvidia users=none"
+	expect "status: unbound-capable GPU2" 0 "^$GPU2 10de:2941 driver=nvgrace_vfio_pci .*previous=none"
+	expect "status: GPU without IOMMU" 0 "^$NOIOMMU 10de:2348 driver=none override= iommu_group=none"
+
+	# Busy: a VMM holds the VFIO group open.
+	fk_open 4242 qemu-system-aar /dev/vfio/12
+	vt unbind $GPU1
+	expect "unbind of a device in use: device busy" 1 "$GPU1: device busy: open by 4242\\(qemu-system-aar\\)"
+	is "busy device stays bound" "$(drv_of $GPU1)" nvgrace_vfio_pci
+	vt status $GPU1
+	expect "status shows the user" 0 "users=4242\\(qemu-system-aar\\)"
+	rm -rf "$FK/proc/4242"
+
+	# unbind restores what was there.
+	vt unbind
+	expect "unbind (all): GPU1 back to nvidia" 0 "$GPU1: unbound from nvgrace_vfio_pci, now nvidia"
+	expect "unbind (all): GPU2 without a driver" 0 "$GPU2: unbound from nvgrace_vfio_pci, now without a driver"
+	is "GPU1 restored: driver and empty override" "$(drv_of $GPU1)/$(ovr_of $GPU1)" nvidia/
+	is "GPU2 restored: no driver, empty override" "$(drv_of $GPU2)/$(ovr_of $GPU2)" /
+	t "state record removed" test ! -e "$FK/run/nvgrace-vfio/$GPU1"
+	vt unbind $GPU1
+	expect "unbind again: nothing to do" 0 "$GPU1: not bound to nvgrace_vfio_pci \\(nvidia\\); nothing to do"
+
+	# --force for the QEMU stand-in, or extra IDs from the environment.
+	vt bind --force $BOCHS
+	expect "--force binds a non-Grace device" 0 "$BOCHS: bound to nvgrace_vfio_pci \\(was: bochs-drm\\)"
+	vt unbind $BOCHS
+	expect "and unbind gives it back" 0 "now bochs-drm"
+	NVGRACE_VFIO_IDS=1234:1111 vt bind $BOCHS
+	expect "NVGRACE_VFIO_IDS makes it a Grace GPU" 0 "$BOCHS: bound to nvgrace_vfio_pci"
+	NVGRACE_VFIO_IDS=1234:1111 vt unbind $BOCHS
+	expect "unbind it" 0 "now bochs-drm"
+
+	# A failed probe (sysfs accepts any override; the device stays unbound):
+	# reported, and the device goes back to its driver.
+	touch "$FK/sys/bus/pci/drivers/nvgrace_vfio_pci/.fail"
+	vt bind $GPU1
+	expect "failed probe is detected, not trusted" 1 "$GPU1: bind failed: the device is unbound after the probe"
+	is "after a failed probe the previous driver is back" "$(drv_of $GPU1)/$(ovr_of $GPU1)" nvidia/
+	rm -f "$FK/sys/bus/pci/drivers/nvgrace_vfio_pci/.fail"
+
+	# driverctl: a persistent override of someone else is not fought.
+	mkdir -p "$FK/etc/driverctl.d"
+	echo vfio-pci >"$FK/etc/driverctl.d/pci-$GPU1"
+	vt bind $GPU1
+	expect "driverctl override to another driver: refused with the fix" 1 \
+		"driverctl keeps a persistent override to 'vfio-pci'.*|driverctl set-override $GPU1 nvgrace_vfio_pci"
+	echo nvgrace_vfio_pci >"$FK/etc/driverctl.d/pci-$GPU1"
+	vt bind $GPU1
+	expect "driverctl override to us: binds" 0 "$GPU1: bound to nvgrace_vfio_pci"
+	vt unbind $GPU1
+	expect "unbind warns that driverctl rebinds at boot" 0 "driverctl unset-override $GPU1"
+	rm -rf "$FK/etc/driverctl.d"
+
+	# Coming from vfio-pci through an override (libvirt managed mode,
+	# driverctl): the override is restored too.
+	vt unbind $GPU1 >/dev/null
+	fk_write "$FK/sys/bus/pci/drivers/nvidia/unbind" $GPU1
+	fk_write "$FK/sys/bus/pci/devices/$GPU1/driver_override" vfio-pci
+	fk_write "$FK/sys/bus/pci/drivers_probe" $GPU1
+	is "setup: GPU1 on vfio-pci through an override" "$(drv_of $GPU1)/$(ovr_of $GPU1)" vfio-pci/vfio-pci
+	fk_open 4343 qemu-system-aar /dev/vfio/12
+	vt bind $GPU1
+	expect "bind from vfio-pci while a VM uses it: device busy" 1 "$GPU1: device busy: bound to vfio-pci and open by 4343"
+	rm -rf "$FK/proc/4343"
+	vt bind $GPU1
+	expect "bind from vfio-pci" 0 "was: vfio-pci"
+	vt unbind $GPU1
+	is "unbind restores vfio-pci and its override" "$(drv_of $GPU1)/$(ovr_of $GPU1)" vfio-pci/vfio-pci
+
+	# doctor
+	vt doctor --json
+	if printf '%s\n' "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["checks"] and "summary" in d' 2>/dev/null; then
+		ok "$sh: doctor --json is valid JSON with checks and a summary"
+	else
+		nok "$sh: doctor --json is valid JSON with checks and a summary"
+		printf '%s\n' "$out" | diag
+	fi
+	js() { printf '%s\n' "$out" | python3 -c "import json,sys; d=json.load(sys.stdin); print(*[c['status']+' '+c['detail'] for c in d['checks'] if c['name']=='$1'])"; }
+	is "doctor: nvgrace module missing is a failure" "$(js module | cut -d' ' -f1)" fail
+	is "doctor: GPU without IOMMU group is a failure" "$(js "gpu $NOIOMMU iommu" | cut -d' ' -f1)" fail
+	is "doctor: exit 1 when a check fails" "$rc" 1
+	vt doctor
+	expect "doctor: human output ends with counts" 1 "^[0-9]+ ok, [0-9]+ warn, [0-9]+ fail\$"
+	expect "doctor: failures carry a fix" 1 "fix: "
+
+	# doctor on an arm64 Grace-like host.
+	export NVGRACE_ARCH=aarch64
+	mkdir -p "$FK/sys/module/nvgrace_vfio_pci" "$FK/sys/module/nvgrace_poison"
+	sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$top/dkms.conf" >"$FK/sys/module/nvgrace_vfio_pci/version"
+	: >"$FK/dev/kvm"
+	: >"$FK/dev/vfio/vfio"
+	printf 'processor\t: 0\nFeatures\t: fp asimd evtstrm aes sve\n' >"$FK/proc/cpuinfo"
+	cat >"$FK/dmesg" <<'EOF'
+[    0.000000] CPU features: detected: Stage-2 Force Write-Back
+[    0.000000] CPU features: detected: Instruction cache invalidation not required for I/D coherence
+EOF
+	export NVGRACE_DMESG="cat $FK/dmesg"
+	vt bind $GPU2
+	mkdir -p "$FK/sys/bus/pci/devices/$GPU2/nvgrace"
+	echo ok >"$FK/sys/bus/pci/devices/$GPU2/nvgrace/mem_status"
+	echo 0x400000000000 >"$FK/sys/bus/pci/devices/$GPU2/nvgrace/mem_phys"
+	echo 102005473280 >"$FK/sys/bus/pci/devices/$GPU2/nvgrace/mem_length"
+	printf '#define HAVE_VM_FLAGS_SET 1\n#define HAVE_KVM_CAP_ARM_CACHEABLE_PFNMAP 1\n' >"$FK/config.h"
+	NVGRACE_CONFIG_H=$FK/config.h vt doctor --json
+	is "doctor: module loaded at the tools' version" "$(js module | cut -d' ' -f1)" ok
+	is "doctor: probes listed" "$(js compat-probes | cut -d' ' -f1-3)" "ok vm_flags_set kvm_cap_arm_cacheable_pfnmap"
+	is "doctor: 7.3 has native cacheable PFNMAP" "$(js kvm-cacheable-pfnmap | cut -d' ' -f1-2)" "ok native"
+	is "doctor: FWB from the boot log" "$(js cpu-fwb | cut -d' ' -f1)" ok
+	is "doctor: DIC from the boot log" "$(js cpu-dic | cut -d' ' -f1)" ok
+	is "doctor: no MTE" "$(js mte | cut -d' ' -f1)" ok
+	is "doctor: bound GPU reports its memory" "$(js "gpu $GPU2")" \
+		"ok bound to nvgrace_vfio_pci; device memory 0x400000000000 length 102005473280"
+	is "doctor: unbound GPU is a warning with the bind fix" "$(js "gpu $GPU1" | cut -d' ' -f1-5)" "warn bound to vfio-pci; memory"
+	is "doctor: poison sources unknown when not exposed" "$(js poison-sources | cut -d' ' -f1-2)" "warn unknown:"
+	NVGRACE_KVER=6.12.57+deb13-arm64 NVGRACE_CONFIG_H=$FK/config.h vt doctor --json
+	is "doctor: 6.12 whose headers have the cap: patched" "$(js kvm-cacheable-pfnmap | cut -d' ' -f1-2)" "ok patched:"
+	sed -i '/KVM_CAP/d' "$FK/config.h"
+	NVGRACE_KVER=6.1.0-56-arm64 NVGRACE_CONFIG_H=$FK/config.h vt doctor --json
+	is "doctor: 6.1 without the cap: absent" "$(js kvm-cacheable-pfnmap | cut -d' ' -f1-2)" "warn absent"
+	printf '#!/bin/sh\necho 1\n' >"$FK/kvmcap"
+	chmod +x "$FK/kvmcap"
+	NVGRACE_KVER=6.1.0-56-arm64 NVGRACE_KVM_CAP=$FK/kvmcap vt doctor --json
+	is "doctor: /dev/kvm query helper wins over the version" "$(js kvm-cacheable-pfnmap | cut -d' ' -f1-2)" "ok patched"
+	: >"$FK/dmesg"
+	sed -i 's/sve$/sve mte/' "$FK/proc/cpuinfo"
+	vt doctor --json
+	is "doctor: FWB unknown without a boot log" "$(js cpu-fwb | cut -d' ' -f1-2)" "warn unknown:"
+	is "doctor: MTE is a warning" "$(js mte | cut -d' ' -f1)" warn
+	rmdir "$FK/sys/kernel/iommu_groups"/* 2>/dev/null
+	rm -rf "$FK/sys/kernel/iommu_groups"/*
+	vt doctor --json
+	is "doctor: no IOMMU groups is a failure" "$(js iommu | cut -d' ' -f1-3)" "fail IOMMU off:"
+	unset NVGRACE_ARCH
+	export NVGRACE_DMESG=true
+
+	fk_cleanup
+	trap - EXIT
+}
+
+if command -v shellcheck >/dev/null; then
+	if o=$(shellcheck -s sh "$tool" 2>&1); then
+		ok "shellcheck -s sh tools/nvgrace-vfio"
+	else
+		nok "shellcheck -s sh tools/nvgrace-vfio"
+		printf '%s\n' "$o" | diag
+	fi
+else
+	ok "shellcheck -s sh tools/nvgrace-vfio # SKIP shellcheck not installed"
+fi
+command -v python3 >/dev/null || { echo "not ok - python3 needed to check doctor --json"; exit 1; }
+for s in "${shells[@]}"; do
+	one_shell "$s"
+done
