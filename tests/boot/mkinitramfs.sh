@@ -23,6 +23,7 @@
 #                    the rest are helpers/data, e.g. lib.inc)
 #   --bin DIR        static guest programs: DIR/* -> /nvgrace/bin/ (repeatable)
 #   --busybox PATH   static busybox for the guest (default from qemu-setup.sh)
+#   (always) the pack's tools/* -> /nvgrace/tools/
 #
 # Stdout: the path of the cpio, $NVGRACE_CACHE/initramfs/<arch>-<hash>.cpio,
 # where <hash> covers the whole staged tree (an identical tree is not rebuilt).
@@ -220,6 +221,12 @@ for b in "${bins[@]}"; do
 	for f in "$b"/*; do
 		[ -f "$f" ] && install -m 0755 "$f" "$stage/nvgrace/bin/"
 	done
+done
+
+# The pack's operator tools (tools/), for the guest tests that use them.
+mkdir -p "$stage/nvgrace/tools"
+for f in "$NVGRACE_TOP"/tools/*; do
+	[ -f "$f" ] && install -m 0755 "$f" "$stage/nvgrace/tools/"
 done
 
 # Content hash of the staged tree: names, types, link targets, contents.
