@@ -1,0 +1,25 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# install-source.sh DEST: install what DKMS needs to build the modules (and
+# nothing else: no tests, no tools) into DEST, e.g.
+# $DESTDIR/usr/src/nvgrace-dkms-<version>. The one list of DKMS source
+# files, used by the Debian and RPM packaging and the DKMS tests.
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+dest=$1
+mkdir -p "$dest"
+cd "$top"
+for f in Kbuild Makefile dkms.conf packaging/dkms-post-build.sh; do
+	install -D -m 0644 "$f" "$dest/$f"
+done
+chmod 0755 "$dest/packaging/dkms-post-build.sh"
+find compat src -type f \( -name '*.c' -o -name '*.h' -o -name '*.mk' -o -name '*.sh' \) \
+	! -path '*/.compat/*' ! -name '*.mod.c' | LC_ALL=C sort |
+	while IFS= read -r f; do
+		case $f in
+		*.sh) install -D -m 0755 "$f" "$dest/$f" ;;
+		*) install -D -m 0644 "$f" "$dest/$f" ;;
+		esac
+	done
