@@ -86,11 +86,17 @@ done <"$sdir/series"
 
 say "picked series $series (${#patches[@]} patches) for Linux $kv"
 
-# The 6.12 series relies on the stage-1 leaf sizing of VM_PFNMAP block
-# mappings that stable 6.12.115 brought in; an older tree still guesses the
-# block size from vm_pgoff, which is wrong for fault-based VFIO mappings.
+# The series relies on the stable fix that stopped sizing VM_PFNMAP stage-2
+# blocks from vm_pgoff (wrong for fault-based VFIO mappings): 6.12.115 and
+# 6.1.191. An older tree gets the series' 0000-*.patch first, which is not
+# in the series file (that one is for the current Debian trees), if the
+# series has one.
 if grep -q 'vm_pgoff' "$tree/arch/arm64/kvm/mmu.c"; then
-	fail "arch/arm64/kvm/mmu.c still sizes VM_PFNMAP block mappings from vm_pgoff (a tree older than 6.12.115 / 6.1.191?); update the tree to a newer stable release first"
+	pre=$(find "$sdir" -maxdepth 1 -name '0000-*.patch' | sort | head -n1)
+	[ -n "$pre" ] ||
+		fail "arch/arm64/kvm/mmu.c still sizes VM_PFNMAP block mappings from vm_pgoff and series $series has no patch for that; update the tree to a newer stable release first"
+	say "the tree still sizes VM_PFNMAP blocks from vm_pgoff (older than the stable fix): adding $(basename "$pre")"
+	patches=("$pre" "${patches[@]}")
 fi
 
 # Dry run of the whole series first, on a scratch copy of the files it
