@@ -286,6 +286,9 @@ EOF
 	sed -i '/KVM_CAP/d' "$FK/config.h"
 	NVGRACE_KVER=6.1.0-56-arm64 NVGRACE_CONFIG_H=$FK/config.h vt doctor --json
 	is "doctor: 6.1 without the cap: absent" "$(js kvm-cacheable-pfnmap | cut -d' ' -f1-2)" "warn absent"
+	sed -i '/Instruction cache/d' "$FK/dmesg"
+	vt doctor --json
+	is "doctor: no DIC is a failure (KVM refuses the memslot)" "$(js cpu-dic | cut -d' ' -f1)" fail
 	printf '#!/bin/sh\necho 1\n' >"$FK/kvmcap"
 	chmod +x "$FK/kvmcap"
 	NVGRACE_KVER=6.1.0-56-arm64 NVGRACE_KVM_CAP=$FK/kvmcap vt doctor --json
