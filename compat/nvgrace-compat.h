@@ -11,4 +11,116 @@
 #error "the generated compat header was not force-included; build with the pack's Kbuild"
 #endif
 
+#include <linux/huge_mm.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#if defined(HAVE_VMF_INSERT_PFN_PMD_PFN_T) || defined(HAVE_VMF_INSERT_PFN_PUD_PFN_T)
+#include <linux/pfn_t.h>
+#endif
+
+/* Typed allocation helper of newer kernels (<linux/slab.h>). */
+#ifndef kmalloc_obj
+#define kmalloc_obj(VAR_OR_TYPE, GFP) \
+	kmalloc(sizeof(VAR_OR_TYPE), GFP)
+#endif
+
+/* vm_flags became read-only outside helpers in v6.3 (vm_flags_set). */
+static inline void nvgrace_vm_flags_set(struct vm_area_struct *vma,
+					vm_flags_t flags)
+{
+#ifdef HAVE_VM_FLAGS_SET
+	vm_flags_set(vma, flags);
+#else
+	vma->vm_flags |= flags;
+#endif
+}
+
+/*
+ * VM_ALLOW_ANY_UNCACHED (v6.9) tells KVM it may map a write-combine VMA as
+ * Normal-NC at stage 2. Kernels without it have no such KVM logic, so
+ * leaving the flag out changes nothing there.
+ */
+#ifndef HAVE_VM_ALLOW_ANY_UNCACHED
+#define VM_ALLOW_ANY_UNCACHED VM_NONE
+#endif
+
+/*
+ * Huge PFN mappings (v6.12, CONFIG_ARCH_SUPPORTS_{PMD,PUD}_PFNMAP). Each
+ * returns VM_FAULT_FALLBACK where the kernel cannot map that order, so the
+ * fault handler retries at a smaller one.
+ */
+static inline vm_fault_t nvgrace_insert_pfn_pmd(struct vm_fault *vmf,
+						unsigned long pfn)
+{
+#if !defined(CONFIG_ARCH_SUPPORTS_PMD_PFNMAP)
+	return VM_FAULT_FALLBACK;
+#elif defined(HAVE_VMF_INSERT_PFN_PMD_ULONG)
+	return vmf_insert_pfn_pmd(vmf, pfn, false);
+#elif defined(HAVE_VMF_INSERT_PFN_PMD_PFN_T)
+	return vmf_insert_pfn_pmd(vmf, __pfn_to_pfn_t(pfn, PFN_DEV), false);
+#else
+	return VM_FAULT_FALLBACK;
+#endif
+}
+
+static inline vm_fault_t nvgrace_insert_pfn_pud(struct vm_fault *vmf,
+						unsigned long pfn)
+{
+#if !defined(CONFIG_ARCH_SUPPORTS_PUD_PFNMAP)
+	return VM_FAULT_FALLBACK;
+#elif defined(HAVE_VMF_INSERT_PFN_PUD_ULONG)
+	return vmf_insert_pfn_pud(vmf, pfn, false);
+#elif defined(HAVE_VMF_INSERT_PFN_PUD_PFN_T)
+	return vmf_insert_pfn_pud(vmf, __pfn_to_pfn_t(pfn, PFN_DEV), false);
+#else
+	return VM_FAULT_FALLBACK;
+#endif
+}
+
+/* Can nvgrace_insert_pfn_pud() map anything on this kernel? */
+static inline bool nvgrace_can_insert_pud(void)
+{
+#if defined(CONFIG_ARCH_SUPPORTS_PUD_PFNMAP) && \
+	(defined(HAVE_VMF_INSERT_PFN_PUD_ULONG) || defined(HAVE_VMF_INSERT_PFN_PUD_PFN_T))
+	return true;
+#else
+	return false;
+#endif
+}
+
+/* dma-buf export (v6.19): the physical-range type was renamed in v7.0. */
+#ifdef HAVE_VFIO_PCI_DEVICE_OPS_PHYS_VEC
+#define nvgrace_phys_vec phys_vec
+#else
+#define nvgrace_phys_vec dma_buf_phys_vec
+#endif
+
+/* The ->huge_fault(vmf, order) form exists with huge PFN mappings (v6.12). */
+#if defined(CONFIG_ARCH_SUPPORTS_HUGE_PFNMAP) && defined(HAVE_HUGE_FAULT_ORDER)
+#define NVGRACE_HUGE_FAULT 1
+#endif
+
+/*
+ * CXL Device DVSEC registers (uapi pci_regs.h gained them by v7.2; older
+ * kernels define none of them). Values from CXL r4.0 section 8.1.3.
+ */
+#ifndef PCI_VENDOR_ID_CXL
+#define PCI_VENDOR_ID_CXL		0x1e98
+#endif
+#ifndef PCI_DVSEC_CXL_DEVICE
+#define PCI_DVSEC_CXL_DEVICE		0
+#endif
+#ifndef PCI_DVSEC_CXL_RANGE_SIZE_LOW
+#define PCI_DVSEC_CXL_RANGE_SIZE_LOW(i)	(0x1c + (i) * 0x10)
+#endif
+#ifndef PCI_DVSEC_CXL_MEM_INFO_VALID
+#define PCI_DVSEC_CXL_MEM_INFO_VALID	BIT(0)
+#endif
+#ifndef PCI_DVSEC_CXL_MEM_ACTIVE
+#define PCI_DVSEC_CXL_MEM_ACTIVE	BIT(1)
+#endif
+#ifndef PCI_DVSEC_CXL_MEM_ACTIVE_TIMEOUT
+#define PCI_DVSEC_CXL_MEM_ACTIVE_TIMEOUT GENMASK(15, 13)
+#endif
+
 #endif /* NVGRACE_COMPAT_H */

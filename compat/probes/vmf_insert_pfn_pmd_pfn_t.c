@@ -14,5 +14,5 @@ static vm_fault_t probe(struct vm_fault *vmf, unsigned long pfn)
 	__maybe_unused;
 static vm_fault_t probe(struct vm_fault *vmf, unsigned long pfn)
 {
-	return vmf_insert_pfn_pmd(vmf, __pfn_to_pfn_t(pfn, 0), false);
+	return vmf_insert_pfn_pmd(vmf, __pfn_to_pfn_t(pfn, PFN_DEV), false);
 }

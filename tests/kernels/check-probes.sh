@@ -23,15 +23,21 @@ while [ $# -gt 0 ]; do
 	shift
 done
 
-# expected PROBE SERIES: 0 if the probe must fire on SERIES
+# expected PROBE SERIES ARCH: 0 if the probe must fire on SERIES/ARCH
 expected() {
-	local probe=$1 s=$2 line tok idx sidx=-1 i=0 x
+	local probe=$1 s=$2 a=$3 line tok idx sidx=-1 i=0 x
 	line=$(awk -v p="$probe" '$1 == p { $1 = ""; print; exit }' "$here/probes-expected")
 	for x in $all_series; do
 		[ "$x" = "$s" ] && sidx=$i
 		i=$((i + 1))
 	done
 	for tok in $line; do
+		case $tok in
+		amd64:* | arm64:*)
+			[ "${tok%%:*}" = "$a" ] || continue
+			tok=${tok#*:}
+			;;
+		esac
 		case $tok in
 		all) return 0 ;;
 		none) ;;
@@ -72,7 +78,7 @@ for s in $series; do
 		for p in $probes; do
 			got=no want=no
 			grep -q '^#define' "$dir/$p.h" 2>/dev/null && got=yes
-			expected "$p" "$s" && want=yes
+			expected "$p" "$s" "$a" && want=yes
 			[ "$got" = "$want" ] || bad+=("$p: got $got, want $want")
 		done
 		if [ ${#bad[@]} -eq 0 ]; then
