@@ -3,29 +3,161 @@
  * nvgrace-vfio-pci: VFIO PCI variant driver for NVIDIA Grace Hopper and
  * Grace Blackwell GPUs, built out of tree for kernels 6.1 and later.
  *
+ * The GPU's coherent memory is not behind a PCI BAR: firmware describes it
+ * with the properties nvidia,gpu-mem-base-pa and nvidia,gpu-mem-size. The
+ * driver shows it to userspace (QEMU) as emulated 64-bit prefetchable BARs:
+ *
+ *   region 4 (BAR4/5) "usemem": cacheable, what the VM's workloads use;
+ *   region 2 (BAR2/3) "resmem": on Hopper only, the uncached carve-out at
+ *                               the end of device memory that the MIG
+ *                               hardware bug requires (write-combine).
+ *
+ * On Blackwell (no MIG bug) region 2 is the real BAR, passed through by
+ * vfio-pci-core. Without usable properties the device behaves exactly like
+ * it would under vfio-pci.
+ *
+ * The behaviour follows mainline's nvgrace-gpu driver as of v7.3 on every
+ * kernel from 6.1; where this driver deliberately differs, the code says so.
  * The driver binds only through driver_override (all its IDs are
  * override-only), so it never takes a GPU away from another driver by
- * accident. It reads the GPU's coherent memory window from the firmware
- * properties nvidia,gpu-mem-base-pa and nvidia,gpu-mem-size; when they are
- * absent the device behaves exactly like it would under vfio-pci.
+ * accident.
  */
 
+#include <linux/anon_inodes.h>
+#include <linux/delay.h>
 #include <linux/device.h>
+#include <linux/file.h>
+#include <linux/io.h>
+#include <linux/jiffies.h>
+#include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/moduleparam.h>
 #include <linux/overflow.h>
 #include <linux/pci.h>
+#include <linux/pci-p2pdma.h>
+#include <linux/pm_runtime.h>
 #include <linux/property.h>
+#include <linux/sched.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
 #include <linux/vfio_pci_core.h>
 
 #include "nvgrace-compat.h"
+#include "nvgrace-poison.h"
+#include "layout.h"
+
+#define NVGRACE_RESMEM_INDEX	VFIO_PCI_BAR2_REGION_INDEX
+#define NVGRACE_USEMEM_INDEX	VFIO_PCI_BAR4_REGION_INDEX
+
+/* NVIDIA DVSEC 3: bit 0 of the word at 0xA says MIG works with cached resmem. */
+#define NVGRACE_DVSEC_GPU_CAP		3
+#define NVGRACE_DVSEC_BITMAP		0xa
+
+/* BAR0 readiness registers: C2C link up and HBM trained read 0xFF. */
+#define NVGRACE_C2C_LINK_REG		0x1498
+#define NVGRACE_HBM_TRAINING_REG	0x200bc
+#define NVGRACE_READY			0xff
+#define NVGRACE_REGS_LEN		(NVGRACE_HBM_TRAINING_REG + 4)
+
+#define NVGRACE_PGOFF_SHIFT		(VFIO_PCI_OFFSET_SHIFT - PAGE_SHIFT)
+#define NVGRACE_PGOFF_MASK		((1UL << NVGRACE_PGOFF_SHIFT) - 1)
+
+/* Readiness wait: mainline polls every second for up to 30 s. */
+static unsigned int ready_timeout_ms = 30000;
+static unsigned int ready_poll_ms = 1000;
+
+static int nvgrace_param_set_ms(const char *val, const struct kernel_param *kp,
+				unsigned int max)
+{
+	unsigned int ms;
+	int ret;
+
+	ret = kstrtouint(val, 0, &ms);
+	if (ret || ms < 1 || ms > max) {
+		pr_err("nvgrace-vfio-pci: %s must be a number of milliseconds from 1 to %u, not '%.*s'\n",
+		       kp->name, max, (int)strcspn(val, "\n"), val);
+		return -EINVAL;
+	}
+	WRITE_ONCE(*(unsigned int *)kp->arg, ms);
+	return 0;
+}
+
+static int nvgrace_param_set_timeout(const char *val,
+				     const struct kernel_param *kp)
+{
+	return nvgrace_param_set_ms(val, kp, 600000);
+}
+
+static int nvgrace_param_set_poll(const char *val,
+				  const struct kernel_param *kp)
+{
+	return nvgrace_param_set_ms(val, kp, 1000);
+}
+
+static const struct kernel_param_ops nvgrace_timeout_ops = {
+	.set = nvgrace_param_set_timeout,
+	.get = param_get_uint,
+};
+
+static const struct kernel_param_ops nvgrace_poll_ops = {
+	.set = nvgrace_param_set_poll,
+	.get = param_get_uint,
+};
+
+module_param_cb(ready_timeout_ms, &nvgrace_timeout_ops, &ready_timeout_ms,
+		0644);
+MODULE_PARM_DESC(ready_timeout_ms,
+		 "How long to wait for the GPU's C2C link and HBM training, in ms (1-600000, default 30000)");
+module_param_cb(ready_poll_ms, &nvgrace_poll_ops, &ready_poll_ms, 0644);
+MODULE_PARM_DESC(ready_poll_ms,
+		 "Interval between readiness checks, in ms (1-1000, default 1000)");
+
+struct nvgrace_mem_region {
+	phys_addr_t phys;	/* start of the region in device memory */
+	size_t length;		/* bytes of real memory */
+	size_t bar_size;	/* emulated BAR size: length rounded up */
+	__le64 bar_val;		/* what the guest wrote to the emulated BAR */
+	union {			/* kernel mapping for read()/write() */
+		void *memaddr;
+		void __iomem *ioaddr;
+	};
+	struct nvgrace_pfn_space poison;
+};
+
+enum nvgrace_fault_kind { NVGRACE_FAULT_PTE, NVGRACE_FAULT_PMD,
+			  NVGRACE_FAULT_PUD, NVGRACE_FAULT_KINDS };
 
 struct nvgrace_vfio_device {
 	struct vfio_pci_core_device core_device;
-	/* Coherent device memory from firmware; mem_length 0 when absent. */
+	struct nvgrace_mem_region usemem;
+	struct nvgrace_mem_region resmem;	/* length 0 on Blackwell */
+	struct mutex remap_lock;		/* kernel mappings of regions */
+	void __iomem *regs;			/* BAR0 readiness registers */
+	bool has_mig_hw_bug;
+	bool reset_done;			/* readiness unknown since reset */
+	int cxl_dvsec;				/* CXL Device DVSEC, or 0 */
+
+	/* What firmware said, for sysfs. */
 	phys_addr_t mem_phys;
 	size_t mem_length;
-	/* Why the properties were not used (0, or the errno of the read). */
 	int mem_status;
+
+	/* Observability. */
+	atomic_long_t faults[NVGRACE_FAULT_KINDS];
+	atomic_t resets;
+	unsigned int ready_wait_ms;		/* last readiness wait */
+
+#ifndef HAVE_VFIO_DEVICE_INODE
+	/*
+	 * Kernels without a per-device VFIO inode (mainline < 6.10) zap only
+	 * the VMAs vfio-pci-core created itself on reset and memory disable.
+	 * This driver tracks its own VMAs and zaps them at the same points.
+	 */
+	struct mutex vma_lock;
+	struct list_head vma_list;
+	unsigned long zap_gen;
+#endif
 };
 
 static struct nvgrace_vfio_device *
@@ -35,14 +167,1154 @@ to_nvgrace(struct vfio_pci_core_device *core_device)
 			    core_device);
 }
 
+static struct nvgrace_vfio_device *vdev_to_nvgrace(struct vfio_device *vdev)
+{
+	return container_of(vdev, struct nvgrace_vfio_device, core_device.vdev);
+}
+
+/* The emulated region with VFIO index @index, or NULL for a real one. */
+static struct nvgrace_mem_region *
+nvgrace_memregion(struct nvgrace_vfio_device *nvdev, unsigned int index)
+{
+	if (index == NVGRACE_USEMEM_INDEX && nvdev->usemem.length)
+		return &nvdev->usemem;
+	if (index == NVGRACE_RESMEM_INDEX && nvdev->resmem.length)
+		return &nvdev->resmem;
+	return NULL;
+}
+
+/*
+ * Same test as mainline's __vfio_pci_memory_enabled() (exported only from
+ * v6.19): memory decode on in the virtual command register and the device
+ * not in D3.
+ */
+static bool nvgrace_memory_enabled(struct vfio_pci_core_device *vdev)
+{
+	struct pci_dev *pdev = vdev->pdev;
+	u16 cmd = le16_to_cpu(*(__le16 *)&vdev->vconfig[PCI_COMMAND]);
+
+	/* current_state < PCI_D3hot, in a form sparse accepts */
+	return (pdev->current_state == PCI_D0 ||
+		pdev->current_state == PCI_D1 ||
+		pdev->current_state == PCI_D2) &&
+	       (pdev->no_command_memory || (cmd & PCI_COMMAND_MEMORY));
+}
+
+/* ---- device readiness ------------------------------------------------ */
+
+/*
+ * Poll the BAR0 registers until both read 0xFF. Killable; -ETIME after
+ * ready_timeout_ms. Records how long it waited.
+ */
+static int nvgrace_wait_ready_regs(struct nvgrace_vfio_device *nvdev,
+				   void __iomem *regs)
+{
+	unsigned int timeout = READ_ONCE(ready_timeout_ms);
+	unsigned int poll = READ_ONCE(ready_poll_ms);
+	unsigned long start = jiffies;
+	unsigned long deadline = start + msecs_to_jiffies(timeout);
+
+	for (;;) {
+		if (ioread32(regs + NVGRACE_C2C_LINK_REG) == NVGRACE_READY &&
+		    ioread32(regs + NVGRACE_HBM_TRAINING_REG) == NVGRACE_READY)
+			break;
+		if (time_after(jiffies, deadline))
+			return -ETIME;
+		if (schedule_timeout_killable(msecs_to_jiffies(poll)))
+			return -EINTR;
+	}
+	WRITE_ONCE(nvdev->ready_wait_ms, jiffies_to_msecs(jiffies - start));
+	return 0;
+}
+
+static int nvgrace_test_ready_cxl(struct nvgrace_vfio_device *nvdev,
+				  u32 *status)
+{
+	u32 val;
+
+	pci_read_config_dword(nvdev->core_device.pdev,
+			      nvdev->cxl_dvsec + PCI_DVSEC_CXL_RANGE_SIZE_LOW(0),
+			      &val);
+	if (val == ~0U)
+		return -ENODEV;
+	if (status)
+		*status = val;
+	return nvgrace_cxl_mem_active(val) ? 0 : -EAGAIN;
+}
+
+/*
+ * CXL Device DVSEC readiness (mainline v7.2): Memory_Info_Valid within 1 s,
+ * then Memory_Active within the timeout the device advertises (<= 256 s).
+ */
+static int nvgrace_wait_ready_cxl(struct nvgrace_vfio_device *nvdev)
+{
+	unsigned long start = jiffies;
+	unsigned long deadline = start + msecs_to_jiffies(MSEC_PER_SEC);
+	bool active_phase = false;
+	u32 status = 0;
+	int ret;
+
+	for (;;) {
+		ret = nvgrace_test_ready_cxl(nvdev, &status);
+		if (ret != -EAGAIN)
+			break;
+		if (!active_phase && (status & NVGRACE_CXL_MEM_INFO_VALID)) {
+			deadline = jiffies +
+				msecs_to_jiffies(nvgrace_cxl_active_timeout_ms(status));
+			active_phase = true;
+		}
+		if (time_after(jiffies, deadline))
+			return -ETIME;
+		if (schedule_timeout_killable(msecs_to_jiffies(READ_ONCE(ready_poll_ms))))
+			return -EINTR;
+	}
+	if (!ret)
+		WRITE_ONCE(nvdev->ready_wait_ms,
+			   jiffies_to_msecs(jiffies - start));
+	return ret;
+}
+
+/*
+ * Before the first access after a reset, make sure the GPU is ready:
+ * speculative CPU accesses to its memory before that log (harmless)
+ * corrected RAS errors. Called with memory_lock held for read. The CXL wait
+ * (up to 256 s) runs outside the lock; under it only a quick test, and
+ * -EAGAIN asks the caller to wait again.
+ */
+static int nvgrace_check_ready(struct nvgrace_vfio_device *nvdev)
+{
+	struct vfio_pci_core_device *vdev = &nvdev->core_device;
+	int ret;
+
+	lockdep_assert_held_read(&vdev->memory_lock);
+
+	if (!READ_ONCE(nvdev->reset_done))
+		return 0;
+	if (!nvgrace_memory_enabled(vdev))
+		return -EIO;
+
+	if (nvdev->cxl_dvsec)
+		ret = nvgrace_test_ready_cxl(nvdev, NULL);
+	else
+		ret = nvgrace_wait_ready_regs(nvdev, nvdev->regs);
+	if (ret)
+		return ret;
+
+	WRITE_ONCE(nvdev->reset_done, false);
+	return 0;
+}
+
+/* The lockless part of the wait, for the CXL path. */
+static int nvgrace_wait_ready_unlocked(struct nvgrace_vfio_device *nvdev)
+{
+	if (nvdev->cxl_dvsec && READ_ONCE(nvdev->reset_done))
+		return nvgrace_wait_ready_cxl(nvdev);
+	return 0;
+}
+
+/* ---- VMA tracking for kernels without a per-device inode -------------- */
+
+static const struct vm_operations_struct nvgrace_mmap_ops;
+
+#ifndef HAVE_VFIO_DEVICE_INODE
+struct nvgrace_vma {
+	struct list_head node;
+	struct vm_area_struct *vma;
+	unsigned long gen;
+};
+
+static void nvgrace_vma_add(struct nvgrace_vfio_device *nvdev,
+			    struct nvgrace_vma *t, struct vm_area_struct *vma)
+{
+	t->vma = vma;
+	t->gen = 0;
+	mutex_lock(&nvdev->vma_lock);
+	list_add(&t->node, &nvdev->vma_list);
+	mutex_unlock(&nvdev->vma_lock);
+}
+
+/* A VMA copied by fork, split or mremap: track the copy too. */
+static void nvgrace_vma_open(struct vm_area_struct *vma)
+{
+	struct nvgrace_vma *t;
+
+	t = kmalloc_obj(*t, GFP_KERNEL | __GFP_NOFAIL);
+
+	nvgrace_vma_add(vma->vm_private_data, t, vma);
+}
+
+static void nvgrace_vma_close(struct vm_area_struct *vma)
+{
+	struct nvgrace_vfio_device *nvdev = vma->vm_private_data;
+	struct nvgrace_vma *t;
+
+	mutex_lock(&nvdev->vma_lock);
+	list_for_each_entry(t, &nvdev->vma_list, node) {
+		if (t->vma == vma) {
+			list_del(&t->node);
+			kfree(t);
+			break;
+		}
+	}
+	mutex_unlock(&nvdev->vma_lock);
+}
+
+/*
+ * Zap every mapping of the device memory. Page tables may only be walked
+ * with the owning mm's mmap lock held, and vm_ops->close() runs under that
+ * lock and takes vma_lock, so vma_lock is dropped around taking it: one mm
+ * at a time, marking the VMAs done with a generation number.
+ */
+static void nvgrace_zap_mappings(struct nvgrace_vfio_device *nvdev)
+{
+	struct nvgrace_vma *t;
+	unsigned long gen;
+
+	mutex_lock(&nvdev->vma_lock);
+	gen = ++nvdev->zap_gen;
+	for (;;) {
+		struct mm_struct *mm = NULL;
+
+		list_for_each_entry(t, &nvdev->vma_list, node) {
+			if (t->gen == gen)
+				continue;
+			if (mmget_not_zero(t->vma->vm_mm)) {
+				mm = t->vma->vm_mm;
+				break;
+			}
+			/* The mm is exiting: its mappings go with it. */
+			t->gen = gen;
+		}
+		mutex_unlock(&nvdev->vma_lock);
+		if (!mm)
+			return;
+
+		mmap_read_lock(mm);
+		mutex_lock(&nvdev->vma_lock);
+		list_for_each_entry(t, &nvdev->vma_list, node) {
+			struct vm_area_struct *vma = t->vma;
+
+			if (t->gen == gen || vma->vm_mm != mm)
+				continue;
+			t->gen = gen;
+			/* Skip a VMA munmap() has already detached. */
+			if (vma_lookup(mm, vma->vm_start) == vma)
+				zap_vma_ptes(vma, vma->vm_start,
+					     vma->vm_end - vma->vm_start);
+		}
+		mutex_unlock(&nvdev->vma_lock);
+		mmap_read_unlock(mm);
+		mmput(mm);
+		mutex_lock(&nvdev->vma_lock);
+	}
+}
+
+/* The address space all anon-inode files (so VFIO device files) share. */
+static struct address_space *nvgrace_anon_mapping;
+
+static int nvgrace_anon_mapping_init(void)
+{
+	static const struct file_operations fops = { .owner = THIS_MODULE };
+	struct file *file;
+
+	file = anon_inode_getfile("[nvgrace]", &fops, NULL, O_RDONLY);
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	nvgrace_anon_mapping = file->f_mapping;
+	fput(file);
+	return 0;
+}
+
+static struct address_space *
+nvgrace_device_mapping(struct nvgrace_vfio_device *nvdev)
+{
+	return nvgrace_anon_mapping;
+}
+#else
+/* vfio-pci-core zaps the device inode's mappings, ours included. */
+static void nvgrace_zap_mappings(struct nvgrace_vfio_device *nvdev)
+{
+}
+
+static int nvgrace_anon_mapping_init(void)
+{
+	return 0;
+}
+
+static struct address_space *
+nvgrace_device_mapping(struct nvgrace_vfio_device *nvdev)
+{
+	return nvdev->core_device.vdev.inode->i_mapping;
+}
+#endif
+
+/* ---- open / close ------------------------------------------------------ */
+
+static void nvgrace_reset_bar_emu(struct nvgrace_vfio_device *nvdev)
+{
+	nvdev->usemem.bar_val = 0;
+	nvdev->resmem.bar_val = 0;
+}
+
+static int nvgrace_pfn_to_vma_pgoff(struct vm_area_struct *vma,
+				    unsigned long pfn, pgoff_t *pgoff)
+{
+	struct nvgrace_vfio_device *nvdev = vma->vm_private_data;
+	unsigned int index = vma->vm_pgoff >> NVGRACE_PGOFF_SHIFT;
+	pgoff_t vma_off = vma->vm_pgoff & NVGRACE_PGOFF_MASK;
+	struct nvgrace_mem_region *region;
+	unsigned long first, off;
+
+	if (vma->vm_ops != &nvgrace_mmap_ops || !nvdev)
+		return -ENOENT;
+	region = nvgrace_memregion(nvdev, index);
+	if (!region)
+		return -EINVAL;
+	first = PHYS_PFN(region->phys);
+	if (pfn < first || pfn >= first + (region->length >> PAGE_SHIFT))
+		return -EFAULT;
+	off = pfn - first;
+	if (off < vma_off || off - vma_off >= vma_pages(vma))
+		return -EFAULT;
+	*pgoff = vma->vm_pgoff + (off - vma_off);
+	return 0;
+}
+
+static int nvgrace_register_poison(struct nvgrace_vfio_device *nvdev,
+				   struct nvgrace_mem_region *region)
+{
+	struct nvgrace_pfn_space *space = &region->poison;
+
+	space->pfn_first = PHYS_PFN(region->phys);
+	space->pfn_last = space->pfn_first + (region->length >> PAGE_SHIFT) - 1;
+	space->mapping = nvgrace_device_mapping(nvdev);
+	space->pfn_to_vma_pgoff = nvgrace_pfn_to_vma_pgoff;
+	return nvgrace_poison_register(space);
+}
+
+static int nvgrace_open_device(struct vfio_device *core_vdev)
+{
+	struct nvgrace_vfio_device *nvdev = vdev_to_nvgrace(core_vdev);
+	struct vfio_pci_core_device *vdev = &nvdev->core_device;
+	struct pci_dev *pdev = vdev->pdev;
+	int ret;
+
+	ret = vfio_pci_core_enable(vdev);
+	if (ret)
+		return ret;
+
+	nvgrace_reset_bar_emu(nvdev);
+
+	/*
+	 * The readiness registers after a reset. Mainline uses vfio-pci-core's
+	 * BAR map, whose helper changed twice (v6.8, v7.2) and does not exist
+	 * on older kernels; a mapping of just the registers, without claiming
+	 * the BAR, works the same on every kernel. The CXL path needs none.
+	 */
+	if (!nvdev->cxl_dvsec) {
+		nvdev->regs = pci_iomap_range(pdev, 0, 0, NVGRACE_REGS_LEN);
+		if (!nvdev->regs) {
+			ret = -ENOMEM;
+			goto out_disable;
+		}
+	}
+
+	if (nvdev->resmem.length) {
+		ret = nvgrace_register_poison(nvdev, &nvdev->resmem);
+		if (ret)
+			goto out_unmap;
+	}
+	ret = nvgrace_register_poison(nvdev, &nvdev->usemem);
+	if (ret)
+		goto out_unregister;
+
+	vfio_pci_core_finish_enable(vdev);
+	return 0;
+
+out_unregister:
+	nvgrace_poison_unregister(&nvdev->resmem.poison);
+out_unmap:
+	if (nvdev->regs)
+		pci_iounmap(pdev, nvdev->regs);
+	nvdev->regs = NULL;
+out_disable:
+	if (ret == -EBUSY)
+		pci_err(pdev, "device memory overlaps another device's poison range\n");
+	vfio_pci_core_disable(vdev);
+	return ret;
+}
+
+static void nvgrace_close_device(struct vfio_device *core_vdev)
+{
+	struct nvgrace_vfio_device *nvdev = vdev_to_nvgrace(core_vdev);
+
+	nvgrace_poison_unregister(&nvdev->resmem.poison);
+	nvgrace_poison_unregister(&nvdev->usemem.poison);
+
+	mutex_lock(&nvdev->remap_lock);
+	if (nvdev->usemem.memaddr) {
+		memunmap(nvdev->usemem.memaddr);
+		nvdev->usemem.memaddr = NULL;
+	}
+	if (nvdev->resmem.ioaddr) {
+		iounmap(nvdev->resmem.ioaddr);
+		nvdev->resmem.ioaddr = NULL;
+	}
+	mutex_unlock(&nvdev->remap_lock);
+
+	if (nvdev->regs) {
+		pci_iounmap(nvdev->core_device.pdev, nvdev->regs);
+		nvdev->regs = NULL;
+	}
+
+	vfio_pci_core_close_device(core_vdev);
+}
+
+/* ---- mmap and faults --------------------------------------------------- */
+
+static bool nvgrace_aligned_for_order(struct vm_area_struct *vma,
+				      unsigned long addr, unsigned long pfn,
+				      unsigned int order)
+{
+	return !(order && (addr < vma->vm_start ||
+			   addr + (PAGE_SIZE << order) > vma->vm_end ||
+			   !IS_ALIGNED(pfn, 1UL << order)));
+}
+
+/*
+ * Map the PMD-sized block around the faulting page with PTEs, clamped to
+ * the VMA, skipping poisoned pages. Mainline maps one page per fault when it
+ * cannot use a huge mapping; doing the block costs nothing more per page and
+ * makes a mapping the kernel cannot map huge (kernels before 6.12, or an
+ * unaligned address) take 512 times fewer faults.
+ */
+static vm_fault_t nvgrace_map_ptes(struct vm_fault *vmf,
+				   struct nvgrace_mem_region *region,
+				   unsigned long pfn)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	unsigned long fault = vmf->address & PAGE_MASK;
+	unsigned long start = max(ALIGN_DOWN(fault, PMD_SIZE), vma->vm_start);
+	unsigned long end = min(ALIGN_DOWN(fault, PMD_SIZE) + PMD_SIZE,
+				vma->vm_end);
+	unsigned long addr;
+	vm_fault_t ret;
+
+	ret = vmf_insert_pfn(vma, fault, pfn);
+	if (ret & VM_FAULT_ERROR)
+		return ret;
+
+	for (addr = start; addr < end; addr += PAGE_SIZE) {
+		unsigned long p = pfn - ((fault - addr) >> PAGE_SHIFT);
+
+		if (addr == fault)
+			continue;
+		if (addr > fault)
+			p = pfn + ((addr - fault) >> PAGE_SHIFT);
+		if (nvgrace_poison_check(&region->poison, p, 1))
+			continue;
+		if (vmf_insert_pfn(vma, addr, p) & VM_FAULT_ERROR)
+			break;
+	}
+	return VM_FAULT_NOPAGE;
+}
+
+static vm_fault_t nvgrace_insert(struct vm_fault *vmf,
+				 struct nvgrace_mem_region *region,
+				 unsigned long pfn, unsigned int order)
+{
+	if (!order)
+		return nvgrace_map_ptes(vmf, region, pfn);
+	if (order == PMD_SHIFT - PAGE_SHIFT)
+		return nvgrace_insert_pfn_pmd(vmf, pfn);
+	if (order == PUD_SHIFT - PAGE_SHIFT)
+		return nvgrace_insert_pfn_pud(vmf, pfn);
+	return VM_FAULT_FALLBACK;
+}
+
+static void nvgrace_count_fault(struct nvgrace_vfio_device *nvdev,
+				unsigned int order)
+{
+	enum nvgrace_fault_kind kind = NVGRACE_FAULT_PTE;
+
+	if (order == PMD_SHIFT - PAGE_SHIFT)
+		kind = NVGRACE_FAULT_PMD;
+	else if (order == PUD_SHIFT - PAGE_SHIFT)
+		kind = NVGRACE_FAULT_PUD;
+	atomic_long_inc(&nvdev->faults[kind]);
+}
+
+static vm_fault_t nvgrace_huge_fault(struct vm_fault *vmf, unsigned int order)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct nvgrace_vfio_device *nvdev = vma->vm_private_data;
+	struct vfio_pci_core_device *vdev = &nvdev->core_device;
+	unsigned int index = vma->vm_pgoff >> NVGRACE_PGOFF_SHIFT;
+	struct nvgrace_mem_region *region;
+	unsigned long addr, pfn;
+	vm_fault_t ret;
+	int rc;
+
+	region = nvgrace_memregion(nvdev, index);
+	if (!region)
+		return VM_FAULT_SIGBUS;
+
+	addr = ALIGN_DOWN(vmf->address, PAGE_SIZE << order);
+	pfn = PHYS_PFN(region->phys) + (vma->vm_pgoff & NVGRACE_PGOFF_MASK) +
+	      ((addr - vma->vm_start) >> PAGE_SHIFT);
+	if (!nvgrace_aligned_for_order(vma, addr, pfn, order))
+		return VM_FAULT_FALLBACK;
+
+	/* No waiting for a runtime-suspended device. */
+	down_read(&vdev->memory_lock);
+	rc = vdev->pm_runtime_engaged;
+	up_read(&vdev->memory_lock);
+	if (rc)
+		return VM_FAULT_SIGBUS;
+
+retry:
+	if (nvgrace_wait_ready_unlocked(nvdev))
+		return VM_FAULT_SIGBUS;
+
+	down_read(&vdev->memory_lock);
+	rc = vdev->pm_runtime_engaged ? -EIO : nvgrace_check_ready(nvdev);
+	if (rc == -EAGAIN) {
+		up_read(&vdev->memory_lock);
+		goto retry;
+	}
+	if (rc || !nvgrace_memory_enabled(vdev)) {
+		ret = VM_FAULT_SIGBUS;
+	} else if (nvgrace_poison_check(&region->poison, pfn, 1UL << order)) {
+		/* Only the poisoned page is lost: refuse it, map neighbours. */
+		ret = order ? VM_FAULT_FALLBACK : VM_FAULT_HWPOISON;
+	} else {
+		ret = nvgrace_insert(vmf, region, pfn, order);
+	}
+	up_read(&vdev->memory_lock);
+
+	if (!(ret & (VM_FAULT_ERROR | VM_FAULT_FALLBACK)))
+		nvgrace_count_fault(nvdev, order);
+	dev_dbg_ratelimited(&vdev->pdev->dev, "fault order %u pfn %#lx: %#x\n",
+			    order, pfn, (__force unsigned int)ret);
+	return ret;
+}
+
+static vm_fault_t nvgrace_fault(struct vm_fault *vmf)
+{
+	return nvgrace_huge_fault(vmf, 0);
+}
+
+static const struct vm_operations_struct nvgrace_mmap_ops = {
+	.fault = nvgrace_fault,
+#ifdef NVGRACE_HUGE_FAULT
+	.huge_fault = nvgrace_huge_fault,
+#endif
+#ifndef HAVE_VFIO_DEVICE_INODE
+	.open = nvgrace_vma_open,
+	.close = nvgrace_vma_close,
+#endif
+};
+
+static int nvgrace_mmap(struct vfio_device *core_vdev,
+			struct vm_area_struct *vma)
+{
+	struct nvgrace_vfio_device *nvdev = vdev_to_nvgrace(core_vdev);
+	unsigned int index = vma->vm_pgoff >> NVGRACE_PGOFF_SHIFT;
+	struct nvgrace_mem_region *region;
+	u64 len, pgoff, end;
+
+	region = nvgrace_memregion(nvdev, index);
+	if (!region)
+		return vfio_pci_core_mmap(core_vdev, vma);
+
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+
+	pgoff = vma->vm_pgoff & NVGRACE_PGOFF_MASK;
+	if (check_sub_overflow(vma->vm_end, vma->vm_start, &len) ||
+	    check_add_overflow(PFN_PHYS(pgoff), len, &end))
+		return -EOVERFLOW;
+	/* Nothing past the real memory: the BAR's padding is not mappable. */
+	if (end > region->length)
+		return -EINVAL;
+
+#ifndef HAVE_VFIO_DEVICE_INODE
+	{
+		struct nvgrace_vma *t;
+
+		/* Zapping and poison handling find VMAs through this mapping. */
+		if (vma->vm_file->f_mapping != nvgrace_anon_mapping)
+			return -ENODEV;
+		t = kmalloc_obj(*t, GFP_KERNEL);
+		if (!t)
+			return -ENOMEM;
+		nvgrace_vma_add(nvdev, t, vma);
+	}
+#endif
+
+	nvgrace_vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND |
+			     VM_DONTDUMP);
+	if (index == NVGRACE_RESMEM_INDEX) {
+		/*
+		 * resmem is the uncached carve-out: write-combine (Normal-NC on
+		 * arm64), and tell KVM it may map it Normal-NC at stage 2; the
+		 * GPU has no problem with uncontained NC accesses.
+		 */
+		nvgrace_vm_flags_set(vma, VM_ALLOW_ANY_UNCACHED);
+		vma->vm_page_prot = pgprot_writecombine(vma->vm_page_prot);
+	}
+	/* usemem keeps the default, cacheable, page protection. */
+
+	vma->vm_ops = &nvgrace_mmap_ops;
+	vma->vm_private_data = nvdev;
+	return 0;
+}
+
+/* ---- region info --------------------------------------------------------- */
+
+static int nvgrace_region_info_caps(struct nvgrace_vfio_device *nvdev,
+				    struct nvgrace_mem_region *region,
+				    struct vfio_region_info *info,
+				    struct vfio_info_cap *caps)
+{
+	struct vfio_region_info_cap_sparse_mmap *sparse;
+	size_t size = struct_size(sparse, areas, 1);
+	int ret;
+
+	/* Only the real memory is mappable, not the BAR's padding. */
+	sparse = kzalloc(size, GFP_KERNEL);
+	if (!sparse)
+		return -ENOMEM;
+	sparse->header.id = VFIO_REGION_INFO_CAP_SPARSE_MMAP;
+	sparse->header.version = 1;
+	sparse->nr_areas = 1;
+	sparse->areas[0].offset = 0;
+	sparse->areas[0].size = region->length;
+	ret = vfio_info_add_capability(caps, &sparse->header, size);
+	kfree(sparse);
+	if (ret)
+		return ret;
+
+	info->offset = VFIO_PCI_INDEX_TO_OFFSET(info->index);
+	info->size = region->bar_size;
+	info->flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE |
+		      VFIO_REGION_INFO_FLAG_MMAP;
+	return 0;
+}
+
+#ifdef HAVE_VFIO_DEVICE_OPS_GET_REGION_INFO_CAPS
+static int nvgrace_get_region_info_caps(struct vfio_device *core_vdev,
+					struct vfio_region_info *info,
+					struct vfio_info_cap *caps)
+{
+	struct nvgrace_vfio_device *nvdev = vdev_to_nvgrace(core_vdev);
+	struct nvgrace_mem_region *region;
+
+	region = nvgrace_memregion(nvdev, info->index);
+	if (!region)
+		return vfio_pci_ioctl_get_region_info(core_vdev, info, caps);
+	return nvgrace_region_info_caps(nvdev, region, info, caps);
+}
+#else
+/* Before v6.19 region info is an ioctl the variant driver intercepts. */
+static long nvgrace_ioctl_region_info(struct vfio_device *core_vdev,
+				      unsigned long arg)
+{
+	struct nvgrace_vfio_device *nvdev = vdev_to_nvgrace(core_vdev);
+	unsigned long minsz = offsetofend(struct vfio_region_info, offset);
+	struct vfio_info_cap caps = { .buf = NULL, .size = 0 };
+	struct nvgrace_mem_region *region;
+	struct vfio_region_info info;
+	int ret;
+
+	if (copy_from_user(&info, (void __user *)arg, minsz))
+		return -EFAULT;
+	if (info.argsz < minsz)
+		return -EINVAL;
+
+	region = nvgrace_memregion(nvdev, info.index);
+	if (!region)
+		return vfio_pci_core_ioctl(core_vdev, VFIO_DEVICE_GET_REGION_INFO,
+					   arg);
+
+	ret = nvgrace_region_info_caps(nvdev, region, &info, &caps);
+	if (ret)
+		return ret;
+
+	if (caps.size) {
+		info.flags |= VFIO_REGION_INFO_FLAG_CAPS;
+		if (info.argsz < sizeof(info) + caps.size) {
+			info.argsz = sizeof(info) + caps.size;
+			info.cap_offset = 0;
+		} else {
+			vfio_info_cap_shift(&caps, sizeof(info));
+			if (copy_to_user((void __user *)arg + sizeof(info),
+					 caps.buf, caps.size)) {
+				kfree(caps.buf);
+				return -EFAULT;
+			}
+			info.cap_offset = sizeof(info);
+		}
+		kfree(caps.buf);
+	}
+	return copy_to_user((void __user *)arg, &info, minsz) ? -EFAULT : 0;
+}
+#endif
+
+static long nvgrace_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
+			  unsigned long arg)
+{
+	struct nvgrace_vfio_device *nvdev = vdev_to_nvgrace(core_vdev);
+	long ret;
+
+	switch (cmd) {
+	case VFIO_DEVICE_IOEVENTFD:
+		/* The emulated BARs have no MMIO to bind an eventfd to. */
+		return -ENOTTY;
+#ifndef HAVE_VFIO_DEVICE_OPS_GET_REGION_INFO_CAPS
+	case VFIO_DEVICE_GET_REGION_INFO:
+		return nvgrace_ioctl_region_info(core_vdev, arg);
+#endif
+	case VFIO_DEVICE_RESET:
+		nvgrace_reset_bar_emu(nvdev);
+		fallthrough;
+	case VFIO_DEVICE_PCI_HOT_RESET:
+		/*
+		 * Where the core cannot zap this driver's mappings, zap them
+		 * before the reset (no access while it runs) and after it (no
+		 * page faulted in meanwhile survives).
+		 */
+		nvgrace_zap_mappings(nvdev);
+		ret = vfio_pci_core_ioctl(core_vdev, cmd, arg);
+		nvgrace_zap_mappings(nvdev);
+		return ret;
+	default:
+		return vfio_pci_core_ioctl(core_vdev, cmd, arg);
+	}
+}
+
+static int nvgrace_device_feature(struct vfio_device *core_vdev, u32 flags,
+				  void __user *arg, size_t argsz)
+{
+	struct nvgrace_vfio_device *nvdev = vdev_to_nvgrace(core_vdev);
+	int ret;
+
+	ret = vfio_pci_core_ioctl_feature(core_vdev, flags, arg, argsz);
+	/* Low-power entry: the core refuses new faults; drop the old pages. */
+	if (!ret && nvdev->core_device.pm_runtime_engaged)
+		nvgrace_zap_mappings(nvdev);
+	return ret;
+}
+
+/* ---- config space: the emulated BARs ----------------------------------- */
+
+static ssize_t nvgrace_read_config(struct nvgrace_vfio_device *nvdev,
+				   char __user *buf, size_t count,
+				   loff_t *ppos)
+{
+	u64 pos = *ppos & VFIO_PCI_OFFSET_MASK;
+	static const struct {
+		unsigned int index, reg;
+	} bars[] = {
+		{ NVGRACE_RESMEM_INDEX, PCI_BASE_ADDRESS_2 },
+		{ NVGRACE_USEMEM_INDEX, PCI_BASE_ADDRESS_4 },
+	};
+	ssize_t ret;
+	int i;
+
+	ret = vfio_pci_core_read(&nvdev->core_device.vdev, buf, count, ppos);
+	if (ret <= 0)
+		return ret;
+
+	/*
+	 * Overlay each emulated BAR the access covers. Mainline overlays only
+	 * the first one it finds; an access spanning both gets both here.
+	 */
+	for (i = 0; i < ARRAY_SIZE(bars); i++) {
+		struct nvgrace_mem_region *region;
+		size_t off, n, reg_off;
+		__le64 val;
+
+		region = nvgrace_memregion(nvdev, bars[i].index);
+		if (!region || !nvgrace_intersect(pos, ret, bars[i].reg,
+						  sizeof(val), &off, &n,
+						  &reg_off))
+			continue;
+		val = cpu_to_le64(nvgrace_bar_read_value(region->bar_size,
+							 le64_to_cpu(region->bar_val)));
+		if (copy_to_user(buf + off, (u8 *)&val + reg_off, n)) {
+			*ppos -= ret;
+			return -EFAULT;
+		}
+	}
+	return ret;
+}
+
+static ssize_t nvgrace_write_config(struct nvgrace_vfio_device *nvdev,
+				    const char __user *buf, size_t count,
+				    loff_t *ppos)
+{
+	struct vfio_pci_core_device *vdev = &nvdev->core_device;
+	u64 pos = *ppos & VFIO_PCI_OFFSET_MASK;
+	static const struct {
+		unsigned int index, reg;
+	} bars[] = {
+		{ NVGRACE_RESMEM_INDEX, PCI_BASE_ADDRESS_2 },
+		{ NVGRACE_USEMEM_INDEX, PCI_BASE_ADDRESS_4 },
+	};
+	size_t off, n, reg_off;
+	ssize_t ret;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(bars); i++) {
+		struct nvgrace_mem_region *region;
+
+		region = nvgrace_memregion(nvdev, bars[i].index);
+		if (!region || !nvgrace_intersect(pos, count, bars[i].reg,
+						  sizeof(u64), &off, &n,
+						  &reg_off))
+			continue;
+		/*
+		 * Bytes before the emulated register go to the core first, as
+		 * a short write; mainline would store them in the register.
+		 */
+		if (off) {
+			count = off;
+			break;
+		}
+		if (copy_from_user((u8 *)&region->bar_val + reg_off, buf, n))
+			return -EFAULT;
+		*ppos += n;
+		return n;
+	}
+
+	ret = vfio_pci_core_write(&vdev->vdev, buf, count, ppos);
+	/* Memory decode off or D3: no mapping may stay. */
+	if (ret > 0 && !nvgrace_memory_enabled(vdev))
+		nvgrace_zap_mappings(nvdev);
+	return ret;
+}
+
+/* ---- read() / write() on the emulated regions ------------------------- */
+
+static int nvgrace_map_region(struct nvgrace_vfio_device *nvdev,
+			      struct nvgrace_mem_region *region)
+{
+	int ret = 0;
+
+	mutex_lock(&nvdev->remap_lock);
+	if (region->memaddr)
+		goto out;
+	if (region == &nvdev->usemem)
+		region->memaddr = memremap(region->phys, region->length,
+					   MEMREMAP_WB);
+	else
+		region->ioaddr = ioremap_wc(region->phys, region->length);
+	if (!region->memaddr)
+		ret = -ENOMEM;
+out:
+	mutex_unlock(&nvdev->remap_lock);
+	return ret;
+}
+
+/*
+ * Copy between user memory and the write-combine resmem mapping in
+ * naturally aligned accesses of up to 8 bytes. Mainline uses
+ * vfio_pci_core_do_io_rw(), which exists from v6.9 and changed signature in
+ * v6.19; this loop does the same on every kernel.
+ */
+static int nvgrace_io_copy(void __iomem *io, char __user *buf, size_t count,
+			   bool write)
+{
+	size_t done = 0;
+
+	while (done < count) {
+		void __iomem *p = io + done;
+		size_t left = count - done, n = 1;
+		u64 val = 0;
+
+		if (IS_ALIGNED((unsigned long)p, 8) && left >= 8)
+			n = 8;
+		else if (IS_ALIGNED((unsigned long)p, 4) && left >= 4)
+			n = 4;
+		else if (IS_ALIGNED((unsigned long)p, 2) && left >= 2)
+			n = 2;
+
+		if (write) {
+			if (copy_from_user(&val, buf + done, n))
+				return -EFAULT;
+			if (n == 8)
+				writeq(val, p);
+			else if (n == 4)
+				writel(val, p);
+			else if (n == 2)
+				writew(val, p);
+			else
+				writeb(val, p);
+		} else {
+			if (n == 8)
+				val = readq(p);
+			else if (n == 4)
+				val = readl(p);
+			else if (n == 2)
+				val = readw(p);
+			else
+				val = readb(p);
+			if (copy_to_user(buf + done, &val, n))
+				return -EFAULT;
+		}
+		done += n;
+	}
+	return 0;
+}
+
+static int nvgrace_mem_copy(struct nvgrace_vfio_device *nvdev,
+			    struct nvgrace_mem_region *region, u64 offset,
+			    char __user *buf, size_t n, bool write)
+{
+	unsigned long pfn = PHYS_PFN(region->phys + offset);
+	unsigned long last = PHYS_PFN(region->phys + offset + n - 1);
+	int ret;
+
+	if (!n)
+		return 0;
+	/* A copy touching a poisoned page would hit the error again. */
+	if (nvgrace_poison_check(&region->poison, pfn, last - pfn + 1))
+		return -EIO;
+
+	ret = nvgrace_map_region(nvdev, region);
+	if (ret)
+		return ret;
+
+	if (region == &nvdev->resmem)
+		return nvgrace_io_copy(region->ioaddr + offset, buf, n, write);
+	if (write)
+		ret = copy_from_user(region->memaddr + offset, buf, n);
+	else
+		ret = copy_to_user(buf, region->memaddr + offset, n);
+	return ret ? -EFAULT : 0;
+}
+
+/*
+ * The emulated BAR is the memory's length rounded up to a power of two.
+ * Accesses starting past the BAR are -EINVAL, ones running past it are
+ * clipped; bytes between the memory's end and the BAR's read as 0xFF and
+ * writes there are dropped.
+ */
+static ssize_t nvgrace_mem_rw(struct nvgrace_vfio_device *nvdev,
+			      struct nvgrace_mem_region *region,
+			      char __user *buf, size_t count, loff_t *ppos,
+			      bool write)
+{
+	struct vfio_pci_core_device *vdev = &nvdev->core_device;
+	u64 offset = *ppos & VFIO_PCI_OFFSET_MASK;
+	size_t mem_count = 0, i;
+	int ret;
+
+	if (offset >= region->bar_size)
+		return -EINVAL;
+	count = min_t(size_t, count, region->bar_size - offset);
+	if (offset < region->length)
+		mem_count = min_t(size_t, count, region->length - offset);
+
+	if (mem_count) {
+retry:
+		ret = nvgrace_wait_ready_unlocked(nvdev);
+		if (ret)
+			return ret;
+		down_read(&vdev->memory_lock);
+		ret = nvgrace_check_ready(nvdev);
+		if (ret == -EAGAIN) {
+			up_read(&vdev->memory_lock);
+			goto retry;
+		}
+		if (!ret)
+			ret = nvgrace_mem_copy(nvdev, region, offset, buf,
+					       mem_count, write);
+		up_read(&vdev->memory_lock);
+		if (ret)
+			return ret;
+	}
+
+	if (!write) {
+		for (i = mem_count; i < count; i++)
+			if (put_user(0xff, (u8 __user *)buf + i))
+				return -EFAULT;
+	}
+
+	*ppos += count;
+	return count;
+}
+
+static ssize_t nvgrace_rw(struct vfio_device *core_vdev, char __user *buf,
+			  size_t count, loff_t *ppos, bool write)
+{
+	struct nvgrace_vfio_device *nvdev = vdev_to_nvgrace(core_vdev);
+	unsigned int index = VFIO_PCI_OFFSET_TO_INDEX(*ppos);
+	struct nvgrace_mem_region *region;
+	struct device *dev = &nvdev->core_device.pdev->dev;
+	ssize_t ret;
+
+	region = nvgrace_memregion(nvdev, index);
+	if (region) {
+		if (pm_runtime_resume_and_get(dev))
+			return -EIO;
+		ret = nvgrace_mem_rw(nvdev, region, buf, count, ppos, write);
+		pm_runtime_put(dev);
+		return ret;
+	}
+
+	if (index == VFIO_PCI_CONFIG_REGION_INDEX)
+		return write ? nvgrace_write_config(nvdev, buf, count, ppos) :
+			       nvgrace_read_config(nvdev, buf, count, ppos);
+
+	return write ? vfio_pci_core_write(core_vdev, buf, count, ppos) :
+		       vfio_pci_core_read(core_vdev, buf, count, ppos);
+}
+
+static ssize_t nvgrace_read(struct vfio_device *core_vdev, char __user *buf,
+			    size_t count, loff_t *ppos)
+{
+	return nvgrace_rw(core_vdev, buf, count, ppos, false);
+}
+
+static ssize_t nvgrace_write(struct vfio_device *core_vdev,
+			     const char __user *buf, size_t count, loff_t *ppos)
+{
+	return nvgrace_rw(core_vdev, (char __user *)buf, count, ppos, true);
+}
+
+/* ---- dma-buf export (kernels whose vfio-pci-core has it, v6.19) ------ */
+
+#ifdef HAVE_VFIO_PCI_CORE_PCI_OPS
+/*
+ * The emulated regions export the device memory behind them; only the real
+ * memory, not the BAR's padding. The GPU's memory has the same P2P
+ * properties as its BAR0, so BAR0's provider stands for it (as mainline).
+ */
+static int nvgrace_get_dmabuf_phys(struct vfio_pci_core_device *vdev,
+				   struct p2pdma_provider **provider,
+				   unsigned int region_index,
+				   struct nvgrace_phys_vec *phys_vec,
+				   struct vfio_region_dma_range *dma_ranges,
+				   size_t nr_ranges)
+{
+	struct nvgrace_mem_region *region;
+
+	region = nvgrace_memregion(to_nvgrace(vdev), region_index);
+	if (!region)
+		return vfio_pci_core_get_dmabuf_phys(vdev, provider,
+						     region_index, phys_vec,
+						     dma_ranges, nr_ranges);
+	*provider = pcim_p2pdma_provider(vdev->pdev, 0);
+	if (!*provider)
+		return -EINVAL;
+	return vfio_pci_core_fill_phys_vec(phys_vec, dma_ranges, nr_ranges,
+					   region->phys, region->length);
+}
+
+static const struct vfio_pci_device_ops nvgrace_pci_dev_ops = {
+	.get_dmabuf_phys = nvgrace_get_dmabuf_phys,
+};
+
+static const struct vfio_pci_device_ops nvgrace_pci_dev_core_ops = {
+	.get_dmabuf_phys = vfio_pci_core_get_dmabuf_phys,
+};
+
+static void nvgrace_set_pci_ops(struct nvgrace_vfio_device *nvdev)
+{
+	nvdev->core_device.pci_ops = nvdev->usemem.length ?
+		&nvgrace_pci_dev_ops : &nvgrace_pci_dev_core_ops;
+}
+#else
+static void nvgrace_set_pci_ops(struct nvgrace_vfio_device *nvdev)
+{
+}
+#endif
+
+/* ---- device ops ---------------------------------------------------------- */
+
+/* The members both device ops share: vfio-pci-core's, where it has them. */
+#ifdef HAVE_VFIO_DEVICE_OPS_MATCH_TOKEN_UUID
+#define NVGRACE_OPS_TOKEN .match_token_uuid = vfio_pci_core_match_token_uuid,
+#else
+#define NVGRACE_OPS_TOKEN
+#endif
+#ifdef HAVE_VFIO_DEVICE_OPS_BIND_IOMMUFD
+#define NVGRACE_OPS_IOMMUFD						\
+	.bind_iommufd	= vfio_iommufd_physical_bind,			\
+	.unbind_iommufd	= vfio_iommufd_physical_unbind,			\
+	.attach_ioas	= vfio_iommufd_physical_attach_ioas,
+#else
+#define NVGRACE_OPS_IOMMUFD
+#endif
+#ifdef HAVE_VFIO_DEVICE_OPS_DETACH_IOAS
+#define NVGRACE_OPS_DETACH .detach_ioas = vfio_iommufd_physical_detach_ioas,
+#else
+#define NVGRACE_OPS_DETACH
+#endif
+#define NVGRACE_OPS_COMMON						\
+	.init		= vfio_pci_core_init_dev,			\
+	.release	= vfio_pci_core_release_dev,			\
+	.request	= vfio_pci_core_request,			\
+	.match		= vfio_pci_core_match,				\
+	NVGRACE_OPS_TOKEN NVGRACE_OPS_IOMMUFD NVGRACE_OPS_DETACH
+
+/* With device memory: the emulated regions. */
+static const struct vfio_device_ops nvgrace_vfio_ops = {
+	.name		= "nvgrace-vfio-pci",
+	.open_device	= nvgrace_open_device,
+	.close_device	= nvgrace_close_device,
+	.ioctl		= nvgrace_ioctl,
+#ifdef HAVE_VFIO_DEVICE_OPS_GET_REGION_INFO_CAPS
+	.get_region_info_caps = nvgrace_get_region_info_caps,
+#endif
+	.device_feature	= nvgrace_device_feature,
+	.read		= nvgrace_read,
+	.write		= nvgrace_write,
+	.mmap		= nvgrace_mmap,
+	NVGRACE_OPS_COMMON
+};
+
+static int nvgrace_core_open_device(struct vfio_device *core_vdev)
+{
+	struct vfio_pci_core_device *vdev =
+		container_of(core_vdev, struct vfio_pci_core_device, vdev);
+	int ret;
+
+	ret = vfio_pci_core_enable(vdev);
+	if (ret)
+		return ret;
+	vfio_pci_core_finish_enable(vdev);
+	return 0;
+}
+
+/* Without usable device-memory properties: exactly vfio-pci. */
+static const struct vfio_device_ops nvgrace_vfio_core_ops = {
+	.name		= "nvgrace-vfio-pci-core",
+	.open_device	= nvgrace_core_open_device,
+	.close_device	= vfio_pci_core_close_device,
+	.ioctl		= vfio_pci_core_ioctl,
+#ifdef HAVE_VFIO_DEVICE_OPS_GET_REGION_INFO_CAPS
+	.get_region_info_caps = vfio_pci_ioctl_get_region_info,
+#endif
+	.device_feature	= vfio_pci_core_ioctl_feature,
+	.read		= vfio_pci_core_read,
+	.write		= vfio_pci_core_write,
+	.mmap		= vfio_pci_core_mmap,
+	NVGRACE_OPS_COMMON
+};
+
+/* ---- probe ------------------------------------------------------------- */
+
 /*
  * Read the device-memory window. Same checks as mainline: either property
  * missing is reported by the caller as "no device memory", values that do
  * not fit the kernel's types are -EOVERFLOW, and a zero size (firmware's
- * report of a C2C link failure) is -ENOMEM.
+ * report of a C2C link failure) is -ENOMEM. Beyond mainline, a window that
+ * wraps around the physical address space is -EOVERFLOW too.
  */
-static int nvgrace_vfio_read_mem_props(struct pci_dev *pdev, u64 *phys,
-				       u64 *length)
+static int nvgrace_read_mem_props(struct pci_dev *pdev, u64 *phys, u64 *length)
 {
 	int ret;
 
@@ -62,82 +1334,143 @@ static int nvgrace_vfio_read_mem_props(struct pci_dev *pdev, u64 *phys,
 	if (*length == 0)
 		return -ENOMEM;
 
-	/* The window must not wrap around the physical address space. */
 	if (*phys + *length - 1 < *phys)
 		return -EOVERFLOW;
 	return 0;
 }
 
-static int nvgrace_vfio_open_device(struct vfio_device *core_vdev)
+static bool nvgrace_has_mig_hw_bug(struct pci_dev *pdev)
 {
-	struct vfio_pci_core_device *vdev =
-		container_of(core_vdev, struct vfio_pci_core_device, vdev);
+	u16 bitmap = 0;
+	int dvsec;
+
+	dvsec = pci_find_dvsec_capability(pdev, PCI_VENDOR_ID_NVIDIA,
+					  NVGRACE_DVSEC_GPU_CAP);
+	if (dvsec)
+		pci_read_config_word(pdev, dvsec + NVGRACE_DVSEC_BITMAP,
+				     &bitmap);
+	return nvgrace_mig_hw_bug(dvsec, bitmap);
+}
+
+/*
+ * Grace Blackwell trains HBM after boot, so the GPU may not be ready when
+ * the driver binds: wait for the C2C link and HBM training registers (or
+ * the CXL DVSEC on Blackwell-Next). Harmless on Hopper. A GPU that never
+ * gets ready fails the probe with -ETIME.
+ */
+static int nvgrace_probe_wait_ready(struct nvgrace_vfio_device *nvdev)
+{
+	struct pci_dev *pdev = nvdev->core_device.pdev;
+	void __iomem *regs;
 	int ret;
 
-	ret = vfio_pci_core_enable(vdev);
+	if (nvdev->cxl_dvsec)
+		return nvgrace_wait_ready_cxl(nvdev);
+
+	if (!(pci_resource_flags(pdev, 0) & IORESOURCE_MEM) ||
+	    pci_resource_len(pdev, 0) < NVGRACE_REGS_LEN) {
+		pci_err(pdev, "BAR0 is not a memory BAR of at least %#x bytes: no readiness registers\n",
+			NVGRACE_REGS_LEN);
+		return -ENODEV;
+	}
+
+	ret = pci_enable_device_mem(pdev);
+	if (ret)
+		return ret;
+	ret = pci_request_selected_regions(pdev, BIT(0), KBUILD_MODNAME);
+	if (ret)
+		goto out_disable;
+	regs = pci_iomap_range(pdev, 0, 0, NVGRACE_REGS_LEN);
+	if (!regs) {
+		ret = -ENOMEM;
+		goto out_release;
+	}
+
+	ret = nvgrace_wait_ready_regs(nvdev, regs);
+
+	pci_iounmap(pdev, regs);
+out_release:
+	pci_release_selected_regions(pdev, BIT(0));
+out_disable:
+	pci_disable_device(pdev);
+	return ret;
+}
+
+static int nvgrace_init_regions(struct nvgrace_vfio_device *nvdev,
+				u64 phys, u64 length)
+{
+	struct nvgrace_layout l;
+	int ret;
+
+	ret = nvgrace_layout_split(phys, length, nvdev->has_mig_hw_bug, &l);
 	if (ret)
 		return ret;
 
-	vfio_pci_core_finish_enable(vdev);
+	nvdev->usemem.phys = l.use_phys;
+	nvdev->usemem.length = l.use_len;
+	nvdev->usemem.bar_size = l.use_bar;
+	nvdev->resmem.phys = l.res_phys;
+	nvdev->resmem.length = l.res_len;
+	nvdev->resmem.bar_size = l.res_bar;
 	return 0;
 }
 
-static const struct vfio_device_ops nvgrace_vfio_ops = {
-	.name		= "nvgrace-vfio-pci",
-	.init		= vfio_pci_core_init_dev,
-	.release	= vfio_pci_core_release_dev,
-	.open_device	= nvgrace_vfio_open_device,
-	.close_device	= vfio_pci_core_close_device,
-	.ioctl		= vfio_pci_core_ioctl,
-#ifdef HAVE_VFIO_DEVICE_OPS_GET_REGION_INFO_CAPS
-	.get_region_info_caps = vfio_pci_ioctl_get_region_info,
-#endif
-	.device_feature	= vfio_pci_core_ioctl_feature,
-	.read		= vfio_pci_core_read,
-	.write		= vfio_pci_core_write,
-	.mmap		= vfio_pci_core_mmap,
-	.request	= vfio_pci_core_request,
-	.match		= vfio_pci_core_match,
-#ifdef HAVE_VFIO_DEVICE_OPS_MATCH_TOKEN_UUID
-	.match_token_uuid = vfio_pci_core_match_token_uuid,
-#endif
-#ifdef HAVE_VFIO_DEVICE_OPS_BIND_IOMMUFD
-	.bind_iommufd	= vfio_iommufd_physical_bind,
-	.unbind_iommufd	= vfio_iommufd_physical_unbind,
-	.attach_ioas	= vfio_iommufd_physical_attach_ioas,
-#endif
-#ifdef HAVE_VFIO_DEVICE_OPS_DETACH_IOAS
-	.detach_ioas	= vfio_iommufd_physical_detach_ioas,
-#endif
-};
-
-static int nvgrace_vfio_probe(struct pci_dev *pdev,
-			      const struct pci_device_id *id)
+static int nvgrace_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
+	const struct vfio_device_ops *ops = &nvgrace_vfio_core_ops;
 	struct nvgrace_vfio_device *nvdev;
 	u64 phys = 0, length = 0;
-	int ret;
+	int mem_status, ret;
+
+	mem_status = nvgrace_read_mem_props(pdev, &phys, &length);
+	if (!mem_status)
+		ops = &nvgrace_vfio_ops;
 
 	nvdev = vfio_alloc_device(nvgrace_vfio_device, core_device.vdev,
-				  &pdev->dev, &nvgrace_vfio_ops);
+				  &pdev->dev, ops);
 	if (IS_ERR(nvdev))
 		return PTR_ERR(nvdev);
 
-	ret = nvgrace_vfio_read_mem_props(pdev, &phys, &length);
-	nvdev->mem_status = ret;
-	if (!ret) {
+	mutex_init(&nvdev->remap_lock);
+#ifndef HAVE_VFIO_DEVICE_INODE
+	mutex_init(&nvdev->vma_lock);
+	INIT_LIST_HEAD(&nvdev->vma_list);
+#endif
+	nvdev->mem_status = mem_status;
+	nvdev->cxl_dvsec = pci_find_dvsec_capability(pdev, PCI_VENDOR_ID_CXL,
+						     PCI_DVSEC_CXL_DEVICE);
+
+	ret = nvgrace_probe_wait_ready(nvdev);
+	if (ret) {
+		if (ret == -ETIME)
+			pci_err(pdev, "GPU not ready after %u ms (C2C link or HBM training), giving up\n",
+				READ_ONCE(ready_timeout_ms));
+		goto out_put_vdev;
+	}
+
+	if (!mem_status) {
 		nvdev->mem_phys = phys;
 		nvdev->mem_length = length;
-		pci_info(pdev, "device memory %pa, %zu MiB\n",
-			 &nvdev->mem_phys, nvdev->mem_length >> 20);
-	} else if (ret == -EINVAL) {
-		/* No properties: a plain vfio-pci device. */
+		nvdev->has_mig_hw_bug = nvgrace_has_mig_hw_bug(pdev);
+		ret = nvgrace_init_regions(nvdev, phys, length);
+		if (ret) {
+			pci_err(pdev, "device memory %#llx+%#llx cannot be split (%pe)\n",
+				phys, length, ERR_PTR(ret));
+			goto out_put_vdev;
+		}
+		pci_info(pdev, "device memory %pa, %zu MiB: usemem %zu MiB%s, ready after %u ms\n",
+			 &nvdev->mem_phys, nvdev->mem_length >> 20,
+			 nvdev->usemem.length >> 20,
+			 nvdev->has_mig_hw_bug ? ", resmem (Hopper MIG carve-out)" : "",
+			 nvdev->ready_wait_ms);
+	} else if (mem_status == -EINVAL) {
 		pci_info(pdev, "no device-memory properties, plain vfio-pci behaviour\n");
 	} else {
 		pci_warn(pdev, "device-memory properties unusable (%pe), plain vfio-pci behaviour\n",
-			 ERR_PTR(ret));
+			 ERR_PTR(mem_status));
 	}
 
+	nvgrace_set_pci_ops(nvdev);
 	dev_set_drvdata(&pdev->dev, &nvdev->core_device);
 	ret = vfio_pci_core_register_device(&nvdev->core_device);
 	if (ret)
@@ -149,7 +1482,7 @@ out_put_vdev:
 	return ret;
 }
 
-static void nvgrace_vfio_remove(struct pci_dev *pdev)
+static void nvgrace_remove(struct pci_dev *pdev)
 {
 	struct vfio_pci_core_device *core_device = dev_get_drvdata(&pdev->dev);
 
@@ -157,29 +1490,48 @@ static void nvgrace_vfio_remove(struct pci_dev *pdev)
 	vfio_put_device(&core_device->vdev);
 }
 
-/* Operator-visible state, in the PCI device's sysfs directory. */
+/*
+ * A reset of the GPU (any kind: VFIO's, a bus reset, AER recovery) makes
+ * its readiness unknown; the next access waits for it again.
+ */
+static void nvgrace_reset_done(struct pci_dev *pdev)
+{
+	struct nvgrace_vfio_device *nvdev = to_nvgrace(dev_get_drvdata(&pdev->dev));
+
+	WRITE_ONCE(nvdev->reset_done, true);
+	atomic_inc(&nvdev->resets);
+}
+
+static const struct pci_error_handlers nvgrace_err_handlers = {
+	.error_detected	= vfio_pci_core_aer_err_detected,
+	.reset_done	= nvgrace_reset_done,
+};
+
+/* ---- sysfs: operator-visible state (see README) ----------------------- */
+
+static struct nvgrace_vfio_device *dev_to_nvgrace(struct device *dev)
+{
+	return to_nvgrace(dev_get_drvdata(dev));
+}
+
 static ssize_t mem_phys_show(struct device *dev, struct device_attribute *attr,
 			     char *buf)
 {
-	struct nvgrace_vfio_device *nvdev = to_nvgrace(dev_get_drvdata(dev));
-
-	return sysfs_emit(buf, "0x%llx\n", (u64)nvdev->mem_phys);
+	return sysfs_emit(buf, "0x%llx\n", (u64)dev_to_nvgrace(dev)->mem_phys);
 }
 static DEVICE_ATTR_RO(mem_phys);
 
 static ssize_t mem_length_show(struct device *dev,
 			       struct device_attribute *attr, char *buf)
 {
-	struct nvgrace_vfio_device *nvdev = to_nvgrace(dev_get_drvdata(dev));
-
-	return sysfs_emit(buf, "%zu\n", nvdev->mem_length);
+	return sysfs_emit(buf, "%zu\n", dev_to_nvgrace(dev)->mem_length);
 }
 static DEVICE_ATTR_RO(mem_length);
 
 static ssize_t mem_status_show(struct device *dev,
 			       struct device_attribute *attr, char *buf)
 {
-	struct nvgrace_vfio_device *nvdev = to_nvgrace(dev_get_drvdata(dev));
+	struct nvgrace_vfio_device *nvdev = dev_to_nvgrace(dev);
 
 	if (!nvdev->mem_status)
 		return sysfs_emit(buf, "ok\n");
@@ -189,10 +1541,110 @@ static ssize_t mem_status_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(mem_status);
 
+static ssize_t mode_show(struct device *dev, struct device_attribute *attr,
+			 char *buf)
+{
+	struct nvgrace_vfio_device *nvdev = dev_to_nvgrace(dev);
+
+	if (!nvdev->usemem.length)
+		return sysfs_emit(buf, "vfio-pci\n");
+	return sysfs_emit(buf, "%s\n", nvdev->has_mig_hw_bug ?
+			  "split" : "whole");
+}
+static DEVICE_ATTR_RO(mode);
+
+static ssize_t region_show(struct nvgrace_mem_region *region, char *buf)
+{
+	if (!region->length)
+		return sysfs_emit(buf, "none\n");
+	return sysfs_emit(buf, "0x%llx %zu %zu\n", (u64)region->phys,
+			  region->length, region->bar_size);
+}
+
+static ssize_t usemem_show(struct device *dev, struct device_attribute *attr,
+			   char *buf)
+{
+	return region_show(&dev_to_nvgrace(dev)->usemem, buf);
+}
+static DEVICE_ATTR_RO(usemem);
+
+static ssize_t resmem_show(struct device *dev, struct device_attribute *attr,
+			   char *buf)
+{
+	return region_show(&dev_to_nvgrace(dev)->resmem, buf);
+}
+static DEVICE_ATTR_RO(resmem);
+
+static ssize_t ready_wait_ms_show(struct device *dev,
+				  struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(dev_to_nvgrace(dev)->ready_wait_ms));
+}
+static DEVICE_ATTR_RO(ready_wait_ms);
+
+static ssize_t resets_show(struct device *dev, struct device_attribute *attr,
+			   char *buf)
+{
+	return sysfs_emit(buf, "%d\n", atomic_read(&dev_to_nvgrace(dev)->resets));
+}
+static DEVICE_ATTR_RO(resets);
+
+static ssize_t faults_show(struct device *dev, enum nvgrace_fault_kind kind,
+			   char *buf)
+{
+	return sysfs_emit(buf, "%ld\n",
+			  atomic_long_read(&dev_to_nvgrace(dev)->faults[kind]));
+}
+
+static ssize_t faults_pte_show(struct device *dev,
+			       struct device_attribute *attr, char *buf)
+{
+	return faults_show(dev, NVGRACE_FAULT_PTE, buf);
+}
+static DEVICE_ATTR_RO(faults_pte);
+
+static ssize_t faults_pmd_show(struct device *dev,
+			       struct device_attribute *attr, char *buf)
+{
+	return faults_show(dev, NVGRACE_FAULT_PMD, buf);
+}
+static DEVICE_ATTR_RO(faults_pmd);
+
+static ssize_t faults_pud_show(struct device *dev,
+			       struct device_attribute *attr, char *buf)
+{
+	return faults_show(dev, NVGRACE_FAULT_PUD, buf);
+}
+static DEVICE_ATTR_RO(faults_pud);
+
+static ssize_t huge_orders_show(struct device *dev,
+				struct device_attribute *attr, char *buf)
+{
+	/* Which mapping sizes this kernel lets the fault handler use. */
+	return sysfs_emit(buf, "pte%s%s\n",
+#ifdef NVGRACE_HUGE_FAULT
+			  IS_ENABLED(CONFIG_ARCH_SUPPORTS_PMD_PFNMAP) ? " pmd" : "",
+			  nvgrace_can_insert_pud() ? " pud" : ""
+#else
+			  "", ""
+#endif
+			  );
+}
+static DEVICE_ATTR_RO(huge_orders);
+
 static struct attribute *nvgrace_vfio_attrs[] = {
 	&dev_attr_mem_phys.attr,
 	&dev_attr_mem_length.attr,
 	&dev_attr_mem_status.attr,
+	&dev_attr_mode.attr,
+	&dev_attr_usemem.attr,
+	&dev_attr_resmem.attr,
+	&dev_attr_ready_wait_ms.attr,
+	&dev_attr_resets.attr,
+	&dev_attr_faults_pte.attr,
+	&dev_attr_faults_pmd.attr,
+	&dev_attr_faults_pud.attr,
+	&dev_attr_huge_orders.attr,
 	NULL,
 };
 
@@ -208,9 +1660,9 @@ static const struct attribute_group *nvgrace_vfio_groups[] = {
 
 /* Every ID is override-only: the driver binds through driver_override. */
 static const struct pci_device_id nvgrace_vfio_table[] = {
-	/* GH200 120GB/480GB */
+	/* GH200 120GB */
 	{ PCI_DRIVER_OVERRIDE_DEVICE_VFIO(PCI_VENDOR_ID_NVIDIA, 0x2342) },
-	/* GH200 SKU */
+	/* GH200 480GB */
 	{ PCI_DRIVER_OVERRIDE_DEVICE_VFIO(PCI_VENDOR_ID_NVIDIA, 0x2345) },
 	/* GH200 SKU */
 	{ PCI_DRIVER_OVERRIDE_DEVICE_VFIO(PCI_VENDOR_ID_NVIDIA, 0x2348) },
@@ -225,14 +1677,30 @@ MODULE_DEVICE_TABLE(pci, nvgrace_vfio_table);
 static struct pci_driver nvgrace_vfio_driver = {
 	.name = KBUILD_MODNAME,
 	.id_table = nvgrace_vfio_table,
-	.probe = nvgrace_vfio_probe,
-	.remove = nvgrace_vfio_remove,
-	.err_handler = &vfio_pci_core_err_handlers,
+	.probe = nvgrace_probe,
+	.remove = nvgrace_remove,
+	.err_handler = &nvgrace_err_handlers,
 	.driver_managed_dma = true,
 	.dev_groups = nvgrace_vfio_groups,
 };
 
-module_pci_driver(nvgrace_vfio_driver);
+static int __init nvgrace_vfio_init(void)
+{
+	int ret;
+
+	ret = nvgrace_anon_mapping_init();
+	if (ret)
+		return ret;
+	return pci_register_driver(&nvgrace_vfio_driver);
+}
+
+static void __exit nvgrace_vfio_exit(void)
+{
+	pci_unregister_driver(&nvgrace_vfio_driver);
+}
+
+module_init(nvgrace_vfio_init);
+module_exit(nvgrace_vfio_exit);
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("VFIO PCI variant driver for NVIDIA Grace GPUs with coherent device memory");
