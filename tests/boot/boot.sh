@@ -173,7 +173,8 @@ fi
 qargs+=(-smp "$smp" -m "$ram" -nodefaults -display none -no-reboot
 	-kernel "$kernel" -initrd "$initrd" -append "$cmdline"
 	-serial "file:$log" -monitor none
-	-device bochs-display,romfile=
+	-device pcie-root-port,id=gpurp,chassis=1,slot=1
+	-device bochs-display,romfile=,bus=gpurp
 	-object "memory-backend-file,id=gpumem,share=on,mem-path=$memfile,size=$memsize"
 	-device ivshmem-plain,memdev=gpumem
 	"${qextra[@]}")
@@ -281,6 +282,16 @@ done < <(awk '
 	/^not ok [0-9]+ - / { sub(/^not ok [0-9]+ - /, ""); print NR "\tnotok\t" $0; next }
 	/^1\.\.[0-9]+$/ { sub(/^1\.\./, ""); print NR "\tplan\t" $0 }
 ' "$log.clean")
+
+# Guest writes the host must find in the device-memory file: guest tests
+# print "# NVGRACE-HOSTCHECK OFFSET PATTERN" (check-memfile.sh's arguments).
+while read -r ln off pat; do
+	if "$NG_BOOT_DIR/check-memfile.sh" "$memfile" "$off" "$pat" >/dev/null 2>&1; then
+		report ok "host file holds the guest's write at $off ($pat)"
+	else
+		report not_ok "host file holds the guest's write at $off ($pat)" "$ln"
+	fi
+done < <(awk '/NVGRACE-HOSTCHECK / { sub(/.*NVGRACE-HOSTCHECK /, ""); print NR " " $0 }' "$log.clean")
 
 panic_ln=$(grep -n -m1 -e 'Kernel panic - not syncing' "$log.clean" | cut -d: -f1 || true)
 if [ $timed_out = 1 ]; then

@@ -5,6 +5,7 @@
 # shellcheck source=tests/guest/lib.inc
 . /nvgrace/tests/lib.inc
 
+check "stand-in GPU made ready" gpu_ready
 modprobe nvgrace-vfio-pci
 check "firmware properties attached (nvgrace-test-fwprops)" \
 	insmod /nvgrace/modules/nvgrace-test-fwprops.ko
@@ -21,6 +22,14 @@ expect_eq "memory base is the stand-in BAR" \
 	"$(cat "$attr"/mem_phys)" "$(printf '0x%x' "$(pci_bar_start "$MEM" 2)")"
 expect_eq "memory length is the stand-in BAR size" \
 	"$(cat "$attr"/mem_length)" "$(pci_bar_len "$MEM" 2)"
+# No NVIDIA DVSEC 3 on the stand-in: the Hopper MIG-bug split, 2 GiB ->
+# 1 GiB usemem + 1 GiB resmem at the end.
+base=$(pci_bar_start "$MEM" 2)
+expect_eq "Hopper split mode" "$(cat "$attr"/mode)" split
+expect_eq "usemem: start of memory, 1 GiB, BAR 1 GiB" "$(cat "$attr"/usemem)" \
+	"$(printf '0x%x' "$base") 1073741824 1073741824"
+expect_eq "resmem: the last 1 GiB" "$(cat "$attr"/resmem)" \
+	"$(printf '0x%x' $((base + 1073741824))) 1073741824 1073741824"
 
 if "$NG_BIN/vfio-info" "$GPU" >/tmp/info 2>/tmp/info.err; then
 	ok "VFIO device opens through the group uAPI"
@@ -28,6 +37,9 @@ if "$NG_BIN/vfio-info" "$GPU" >/tmp/info 2>/tmp/info.err; then
 	expect_eq "BAR0 region size matches sysfs" \
 		"$(grep '^region0_size=' /tmp/info)" \
 		"region0_size=$(printf '0x%x' "$(pci_bar_len "$GPU" 0)")"
+	expect_eq "region 4 is the emulated usemem BAR" \
+		"$(grep '^region4_size=' /tmp/info)" region4_size=0x40000000
+	diag "device reset support: $(grep '^reset=' /tmp/info)"
 else
 	nok "VFIO device opens through the group uAPI"
 	sed 's/^/# /' /tmp/info.err

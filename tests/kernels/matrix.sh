@@ -19,6 +19,7 @@
 #                     tree (default "nvgrace-vfio-pci.ko nvgrace-poison.ko")
 #
 # For each entry: the source is copied to $NVGRACE_CACHE/build/<series>-<arch>/
+# (or $NVGRACE_BUILD_ROOT/<series>-<arch>/ when that is set)
 # (only Makefile Kbuild dkms.conf src/ compat/ tests/modules/, or the paths in
 # $NG_MATRIX_PATHS), built there with
 #   make -j2 KDIR=<kdir> W=1 C=2 NVGRACE_TESTS=y [ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-]
@@ -110,7 +111,8 @@ for e in "${ENTRIES[@]}"; do
 done
 [ ${#SELECTED[@]} -gt 0 ] || die "no matrix entry matches --series '$SERIES' --arch '$ARCHES'"
 
-mkdir -p "$NVGRACE_CACHE/logs" "$NVGRACE_CACHE/results" "$NVGRACE_CACHE/build"
+buildroot=${NVGRACE_BUILD_ROOT:-$NVGRACE_CACHE/build}
+mkdir -p "$NVGRACE_CACHE/logs" "$NVGRACE_CACHE/results" "$buildroot"
 TSV=$NVGRACE_CACHE/results/matrix.tsv
 printf 'series\tarch\trelease\ttoolchain\tresult\tseconds\twarnings\tsparse\n' >"$TSV.tmp"
 declare -A RESULT
@@ -120,7 +122,7 @@ echo "1..${#SELECTED[@]}"
 for e in "${SELECTED[@]}"; do
 	read -r s a rel tc <<<"$e"
 	N=$((N + 1))
-	build=$NVGRACE_CACHE/build/$s-$a
+	build=$buildroot/$s-$a
 	log=$NVGRACE_CACHE/logs/matrix-$s-$a.log
 	result=ok why='' warn=0 sparse=yes
 	kdir=$("$KERNELS" headers "$s" "$a") || { kdir=; result=fail why="no headers"; }

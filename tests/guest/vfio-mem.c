@@ -1,0 +1,825 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vfio-mem: exercise nvgrace-vfio-pci's emulated device-memory regions from
+ * userspace through the VFIO uAPI. Each command prints TAP lines ("ok - ",
+ * "not ok - ", "ok - ... # SKIP") and "# " diagnostics, and exits 1 if any
+ * check failed, 2 on bad usage.
+ *
+ *   vfio-mem regions BDF      region info, sparse-mmap cap, bad queries
+ *   vfio-mem barsize BDF      BAR sizing through config space, every width
+ *   vfio-mem rw BDF           read()/write(): inside, padding, past the end
+ *   vfio-mem mmap BDF INDEX   bad mmaps, then the whole region: first touch,
+ *                             pattern, host-check lines for the backing file
+ *   vfio-mem reset BDF MS     VFIO_DEVICE_RESET while mapped with the GPU
+ *                             not ready; a child makes it ready after MS ms
+ *   vfio-mem memdisable BDF   memory decode off: mapping faults SIGBUS; on
+ *                             again: faults back in with the data intact
+ *   vfio-mem ioeventfd BDF    VFIO_DEVICE_IOEVENTFD is refused
+ *   vfio-mem cdev BDF         open through the VFIO cdev + iommufd instead
+ *                             of the group, then region info and a mapping
+ *   vfio-mem hold BDF         open the device, print "held", wait for SIGTERM
+ *   vfio-mem pmdsize          print the PMD mapping size of this kernel
+ *   vfio-mem regs BDF VALUE [DELAY_MS]
+ *                             write VALUE to both readiness registers in BAR0
+ *                             through sysfs resource0 (before binding),
+ *                             after DELAY_MS (printing "armed" once the
+ *                             BAR is mapped and a driver may claim it)
+ *
+ * The device's nvgrace sysfs directory gives the expected values.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "vfio-open.h"
+
+#define C2C_REG		0x1498
+#define HBM_REG		0x200bc
+#define MAGIC		0x4e56475200000000ULL	/* "NVGR" */
+
+static int failures;
+static const char *bdf;
+
+static void ok(int cond, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void ok(int cond, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%s - ", cond ? "ok" : "not ok");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	if (!cond)
+		failures++;
+}
+
+static void skip(const char *what, const char *why)
+{
+	printf("ok - %s # SKIP %s\n", what, why);
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+struct region {
+	uint64_t phys, length, bar_size;
+};
+
+/* /sys/bus/pci/devices/BDF/nvgrace/NAME as "0xPHYS LENGTH BARSIZE". */
+static int sysfs_region(const char *name, struct region *r)
+{
+	char path[256];
+	FILE *f;
+	int n;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/nvgrace/%s",
+		 bdf, name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	n = fscanf(f, "%" SCNx64 " %" SCNu64 " %" SCNu64, &r->phys,
+		   &r->length, &r->bar_size);
+	fclose(f);
+	return n == 3 ? 0 : -1;
+}
+
+static struct vfio_handle h;
+
+static void open_device(void)
+{
+	if (vfio_open(bdf, &h)) {
+		printf("not ok - open %s through VFIO (%s: %s)\n", bdf,
+		       vfio_open_failed, strerror(errno));
+		exit(1);
+	}
+}
+
+static off_t region_off(unsigned int index)
+{
+	return (off_t)index << 40;
+}
+
+static int region_of(unsigned int index, struct region *r)
+{
+	return sysfs_region(index == 4 ? "usemem" : "resmem", r);
+}
+
+/* Run FN on usemem, and on resmem where the device has it. */
+static void for_each_region(void (*fn)(unsigned int, const struct region *),
+			    const char *what)
+{
+	struct region r;
+
+	if (region_of(4, &r))
+		ok(0, "usemem in sysfs");
+	else
+		fn(4, &r);
+	if (region_of(2, &r))
+		skip(what, "no resmem on this device");
+	else
+		fn(2, &r);
+}
+
+/* ---- regions ----------------------------------------------------------- */
+
+static void check_region_info(unsigned int index, const struct region *r)
+{
+	char buf[512];
+	struct vfio_region_info *info = (void *)buf;
+	struct vfio_info_cap_header *cap;
+	struct vfio_region_info_cap_sparse_mmap *sparse = NULL;
+
+	memset(buf, 0, sizeof(buf));
+	info->argsz = sizeof(buf);
+	info->index = index;
+	if (ioctl(h.device, VFIO_DEVICE_GET_REGION_INFO, info)) {
+		ok(0, "region %u info (%s)", index, strerror(errno));
+		return;
+	}
+	ok(info->size == r->bar_size,
+	   "region %u size is the emulated BAR size %#" PRIx64 " (got %#llx)",
+	   index, r->bar_size, (unsigned long long)info->size);
+	ok(info->offset == (uint64_t)region_off(index),
+	   "region %u offset is index << 40", index);
+	ok((info->flags & 7) == (VFIO_REGION_INFO_FLAG_READ |
+				 VFIO_REGION_INFO_FLAG_WRITE |
+				 VFIO_REGION_INFO_FLAG_MMAP),
+	   "region %u is readable, writable and mappable (flags %#x)", index,
+	   info->flags);
+	ok(info->flags & VFIO_REGION_INFO_FLAG_CAPS && info->cap_offset,
+	   "region %u has a capability chain", index);
+	for (cap = info->cap_offset ? (void *)(buf + info->cap_offset) : NULL;
+	     cap; cap = cap->next ? (void *)(buf + cap->next) : NULL) {
+		if ((char *)cap + sizeof(*cap) > buf + sizeof(buf))
+			break;
+		if (cap->id == VFIO_REGION_INFO_CAP_SPARSE_MMAP)
+			sparse = (void *)cap;
+	}
+	ok(sparse && sparse->nr_areas == 1 && sparse->areas[0].offset == 0 &&
+	   sparse->areas[0].size == r->length,
+	   "region %u sparse-mmap cap: one area [0, %#" PRIx64 ")", index,
+	   r->length);
+
+	/* Too small a buffer: the size needed comes back, no cap copied. */
+	memset(buf, 0, sizeof(buf));
+	info->argsz = sizeof(*info);
+	info->index = index;
+	ok(!ioctl(h.device, VFIO_DEVICE_GET_REGION_INFO, info) &&
+	   info->argsz > sizeof(*info) && info->cap_offset == 0,
+	   "region %u info with a short buffer asks for %u bytes", index,
+	   info->argsz);
+}
+
+static int cmd_regions(void)
+{
+	struct vfio_region_info info = { .argsz = sizeof(info) };
+
+	open_device();
+	for_each_region(check_region_info, "region info");
+
+	info.index = 1000;
+	errno = 0;
+	ok(ioctl(h.device, VFIO_DEVICE_GET_REGION_INFO, &info) && errno == EINVAL,
+	   "region info for a bad index is EINVAL (%s)", strerror(errno));
+	info.argsz = 4;
+	info.index = 4;
+	errno = 0;
+	ok(ioctl(h.device, VFIO_DEVICE_GET_REGION_INFO, &info) && errno == EINVAL,
+	   "region info with argsz below the minimum is EINVAL (%s)",
+	   strerror(errno));
+	vfio_close(&h);
+	return failures ? 1 : 0;
+}
+
+/* ---- BAR sizing --------------------------------------------------------- */
+
+static off_t cfg(unsigned int reg)
+{
+	return region_off(VFIO_PCI_CONFIG_REGION_INDEX) + reg;
+}
+
+static int cfg_write(unsigned int reg, uint64_t val, unsigned int width)
+{
+	return pwrite(h.device, &val, width, cfg(reg)) == (ssize_t)width ? 0 : -1;
+}
+
+static uint64_t cfg_read64(unsigned int reg, unsigned int width)
+{
+	uint64_t val = 0, part;
+	unsigned int i;
+
+	for (i = 0; i < 8; i += width) {
+		part = 0;
+		if (pread(h.device, &part, width, cfg(reg + i)) != (ssize_t)width)
+			return ~0ULL;
+		val |= part << (8 * i);
+	}
+	return val;
+}
+
+static void bar_write64(unsigned int reg, uint64_t val, unsigned int width)
+{
+	unsigned int i;
+
+	for (i = 0; i < 8; i += width)
+		cfg_write(reg + i, val >> (8 * i), width);
+}
+
+static int cmd_barsize(void)
+{
+	static const unsigned int widths[] = { 1, 2, 4, 8 };
+	struct { unsigned int index, reg; } bars[] = { { 4, 0x20 }, { 2, 0x18 } };
+	unsigned int b, w;
+	uint64_t got, want, addr;
+	struct region r;
+	unsigned char bytes[16];
+
+	open_device();
+	for (b = 0; b < 2; b++) {
+		if (region_of(bars[b].index, &r)) {
+			skip("BAR sizing of resmem", "no resmem on this device");
+			continue;
+		}
+		want = ~(r.bar_size - 1) | 0xc;
+		got = cfg_read64(bars[b].reg, 4);
+		ok(got == 0xc, "BAR%u reads 64-bit prefetchable, address 0 after open (%#" PRIx64 ")",
+		   bars[b].index, got);
+		for (w = 0; w < 4; w++) {
+			bar_write64(bars[b].reg, ~0ULL, widths[w]);
+			got = cfg_read64(bars[b].reg, widths[w]);
+			ok(got == want, "BAR%u sizing with %u-byte accesses: %#" PRIx64 " (want %#" PRIx64 ")",
+			   bars[b].index, widths[w], got, want);
+		}
+		addr = 0x0000123400000000ULL & ~(r.bar_size - 1);
+		bar_write64(bars[b].reg, addr, 4);
+		got = cfg_read64(bars[b].reg, 8);
+		ok(got == (addr | 0xc), "BAR%u keeps an address written to it (%#" PRIx64 ")",
+		   bars[b].index, got);
+		/* Unaligned: zero 3 bytes at offset 5 of an all-ones register. */
+		bar_write64(bars[b].reg, ~0ULL, 8);
+		memset(bytes, 0, sizeof(bytes));
+		ok(pwrite(h.device, bytes, 3, cfg(bars[b].reg + 5)) == 3,
+		   "BAR%u takes an unaligned 3-byte write", bars[b].index);
+		got = cfg_read64(bars[b].reg, 1);
+		want = (0x000000ffffffffffULL & ~(r.bar_size - 1)) | 0xc;
+		ok(got == want, "BAR%u after the unaligned write: %#" PRIx64 " (want %#" PRIx64 ")",
+		   bars[b].index, got, want);
+		bar_write64(bars[b].reg, 0, 8);
+	}
+
+	/* One read across BAR2..BAR5 sees both emulated BARs at once. */
+	if (!region_of(2, &r)) {
+		bar_write64(0x18, ~0ULL, 4);
+		bar_write64(0x20, ~0ULL, 4);
+		ok(pread(h.device, bytes, 16, cfg(0x18)) == 16,
+		   "16-byte config read across BAR2-BAR5");
+		memcpy(&got, bytes, 8);
+		ok(got == (~(r.bar_size - 1) | 0xc), "BAR2 in the wide read");
+		region_of(4, &r);
+		memcpy(&got, bytes + 8, 8);
+		ok(got == (~(r.bar_size - 1) | 0xc), "BAR4 in the wide read");
+	}
+
+	/* A device reset clears the emulated BARs, like real ones. */
+	bar_write64(0x20, ~0ULL, 4);
+	if (ioctl(h.device, VFIO_DEVICE_RESET)) {
+		skip("emulated BARs cleared by VFIO_DEVICE_RESET", strerror(errno));
+	} else {
+		got = cfg_read64(0x20, 4);
+		ok(got == 0xc, "emulated BAR4 cleared by VFIO_DEVICE_RESET (%#" PRIx64 ")", got);
+	}
+	vfio_close(&h);
+	return failures ? 1 : 0;
+}
+
+/* ---- read()/write() ----------------------------------------------------- */
+
+/* A buffer the kernel cannot write to. */
+static void *bad_buffer(void)
+{
+	static void *p;
+
+	if (!p)
+		p = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return p;
+}
+
+static void rw_region(unsigned int index, const struct region *r)
+{
+	off_t base = region_off(index);
+	unsigned char in[64], out[64];
+	ssize_t n;
+	unsigned int i;
+
+	for (i = 0; i < sizeof(out); i++)
+		out[i] = (unsigned char)(i * 7 + index);
+	ok(pwrite(h.device, out, sizeof(out), base + 0x1000) == sizeof(out),
+	   "region %u: write 64 bytes", index);
+	memset(in, 0, sizeof(in));
+	ok(pread(h.device, in, sizeof(in), base + 0x1000) == sizeof(in) &&
+	   !memcmp(in, out, sizeof(in)), "region %u: read them back", index);
+	/* Unaligned, odd sizes. */
+	ok(pwrite(h.device, out, 3, base + 0x2001) == 3,
+	   "region %u: unaligned 3-byte write", index);
+	memset(in, 0, sizeof(in));
+	ok(pread(h.device, in, 13, base + 0x1ffd) == 13 && !memcmp(in + 4, out, 3),
+	   "region %u: unaligned 13-byte read sees it", index);
+	/* The last bytes of memory. */
+	ok(pwrite(h.device, out, 8, base + r->length - 8) == 8,
+	   "region %u: write the last 8 bytes of memory", index);
+
+	if (r->length < r->bar_size) {
+		memset(in, 0, sizeof(in));
+		n = pread(h.device, in, 16, base + r->length - 8);
+		ok(n == 16 && !memcmp(in, out, 8) &&
+		   !memcmp(in + 8, "\xff\xff\xff\xff\xff\xff\xff\xff", 8),
+		   "region %u: read across the end of memory: data, then 0xFF padding", index);
+		ok(pwrite(h.device, out, 16, base + r->length + 64) == 16,
+		   "region %u: write into the padding is accepted", index);
+		memset(in, 0, sizeof(in));
+		ok(pread(h.device, in, 16, base + r->length + 64) == 16 &&
+		   !memcmp(in, "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff", 16),
+		   "region %u: ...and dropped (reads 0xFF)", index);
+	} else {
+		skip("read/write across the padding", "memory fills the BAR");
+	}
+
+	n = pread(h.device, in, 16, base + r->bar_size - 4);
+	ok(n == 4, "region %u: read running past the BAR is clipped (%zd)", index, n);
+	errno = 0;
+	n = pread(h.device, in, 4, base + r->bar_size);
+	ok(n < 0 && errno == EINVAL, "region %u: read at the BAR's end is EINVAL (%s)",
+	   index, strerror(errno));
+	errno = 0;
+	n = pwrite(h.device, in, 4, base + r->bar_size + 4096);
+	ok(n < 0 && errno == EINVAL, "region %u: write past the BAR is EINVAL (%s)",
+	   index, strerror(errno));
+	errno = 0;
+	n = pread(h.device, bad_buffer(), 8, base + 0x1000);
+	ok(n < 0 && errno == EFAULT, "region %u: read into a bad buffer is EFAULT (%s)",
+	   index, strerror(errno));
+}
+
+static int cmd_rw(void)
+{
+	char c;
+
+	open_device();
+	for_each_region(rw_region, "read/write");
+	errno = 0;
+	ok(pread(h.device, &c, 1, region_off(100)) < 0 && errno == EINVAL,
+	   "read of a region that does not exist is EINVAL (%s)", strerror(errno));
+	vfio_close(&h);
+	return failures ? 1 : 0;
+}
+
+/* ---- mmap -------------------------------------------------------------- */
+
+static sigjmp_buf fault_jmp;
+static volatile int fault_code;
+
+static void on_sigbus(int sig, siginfo_t *si, void *ctx)
+{
+	(void)sig;
+	(void)ctx;
+	fault_code = si->si_code;
+	siglongjmp(fault_jmp, 1);
+}
+
+static void catch_sigbus(void)
+{
+	struct sigaction sa = { .sa_sigaction = on_sigbus, .sa_flags = SA_SIGINFO };
+
+	sigaction(SIGBUS, &sa, NULL);
+	sigaction(SIGSEGV, &sa, NULL);
+}
+
+/* Touch one byte; 0 if it worked, else the signal's si_code. */
+static int touch(volatile uint64_t *p, int write, uint64_t val)
+{
+	fault_code = 0;
+	if (sigsetjmp(fault_jmp, 1))
+		return fault_code ? fault_code : -1;
+	if (write)
+		*p = val;
+	else
+		(void)*p;
+	return 0;
+}
+
+/*
+ * mmap LEN bytes of region INDEX at an address aligned to ALIGN (a huge
+ * mapping needs the address and the PFN aligned alike; VFIO does not align
+ * mmap(NULL) for us, QEMU does).
+ */
+static void *map_aligned(unsigned int index, uint64_t len, uint64_t align)
+{
+	char *res, *at;
+
+	res = mmap(NULL, len + align, PROT_NONE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (res == MAP_FAILED)
+		return MAP_FAILED;
+	at = (char *)(((uintptr_t)res + align - 1) & ~(uintptr_t)(align - 1));
+	return mmap(at, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+		    h.device, region_off(index));
+}
+
+static int cmd_mmap(unsigned int index)
+{
+	uint64_t len, off, base, pages, bad = 0, page = sysconf(_SC_PAGESIZE);
+	struct region r, use;
+	volatile uint64_t *m;
+	double t0, t1;
+	void *p;
+
+	open_device();
+	catch_sigbus();
+	if (region_of(index, &r)) {
+		skip("mmap", "no such emulated region");
+		return 0;
+	}
+	region_of(4, &use);
+
+	/* Bad requests. */
+	errno = 0;
+	p = mmap(NULL, r.length + page, PROT_READ, MAP_SHARED, h.device,
+		 region_off(index));
+	ok(p == MAP_FAILED && errno == EINVAL,
+	   "region %u: mmap past the end of memory is EINVAL (%s)", index, strerror(errno));
+	if (r.length < r.bar_size) {
+		errno = 0;
+		p = mmap(NULL, page, PROT_READ, MAP_SHARED, h.device,
+			 region_off(index) + r.length);
+		ok(p == MAP_FAILED && errno == EINVAL,
+		   "region %u: mmap of the BAR padding is EINVAL (%s)", index, strerror(errno));
+	}
+	errno = 0;
+	p = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE, h.device,
+		 region_off(index));
+	ok(p == MAP_FAILED && errno == EINVAL,
+	   "region %u: private mmap is EINVAL (%s)", index, strerror(errno));
+
+	/*
+	 * The whole region, 1 GiB-aligned (PUD), pattern on every page. The
+	 * pattern is a function of the offset in device memory, so every test
+	 * writes the same value to the same place of the backing file.
+	 */
+	base = r.phys - use.phys;
+	len = r.length;
+	pages = len / page;
+	m = map_aligned(index, len, 1ULL << 30);
+	if (m == MAP_FAILED) {
+		ok(0, "region %u: mmap of the whole region (%s)", index, strerror(errno));
+		return 1;
+	}
+	ok(1, "region %u: mmap of the whole region (%" PRIu64 " MiB)", index, len >> 20);
+	t0 = now_ms();
+	for (off = 0; off < len; off += page) {
+		if (touch(&m[off / 8], 1, MAGIC ^ (base + off))) {
+			bad++;
+			break;
+		}
+	}
+	t1 = now_ms();
+	ok(!bad, "region %u: first touch of all %" PRIu64 " pages", index, pages);
+	if (bad)
+		return 1;
+	printf("# first-touch region %u: %" PRIu64 " MiB in %.1f ms\n", index,
+	       len >> 20, t1 - t0);
+	printf("# NVGRACE-METRIC first_touch_ms_region%u %.1f\n", index, t1 - t0);
+	for (off = 0, bad = 0; off < len; off += page)
+		if (m[off / 8] != (MAGIC ^ (base + off)))
+			bad++;
+	ok(!bad, "region %u: every page reads back its pattern (%" PRIu64 " bad)", index, bad);
+
+	/* The same memory through read(): mmap and read() agree. */
+	{
+		uint64_t v = 0;
+
+		ok(pread(h.device, &v, 8, region_off(index) + len / 2) == 8 &&
+		   v == (MAGIC ^ (base + len / 2)),
+		   "region %u: read() sees what the mapping wrote",
+		   index);
+	}
+	/* What the host must find in the backing file (offset from usemem). */
+	for (off = 0; off < len; off += len / 8)
+		printf("# NVGRACE-HOSTCHECK %#" PRIx64 " u64:%#llx\n", base + off,
+		       (unsigned long long)(MAGIC ^ (base + off)));
+	printf("# NVGRACE-HOSTCHECK %#" PRIx64 " u64:%#llx\n",
+	       base + len - page, (unsigned long long)(MAGIC ^ (base + len - page)));
+	munmap((void *)m, len);
+	vfio_close(&h);
+	return failures ? 1 : 0;
+}
+
+/* ---- reset ------------------------------------------------------------- */
+
+static int regs_write(uint32_t val)
+{
+	off_t bar0 = region_off(VFIO_PCI_BAR0_REGION_INDEX);
+
+	return pwrite(h.device, &val, 4, bar0 + C2C_REG) == 4 &&
+	       pwrite(h.device, &val, 4, bar0 + HBM_REG) == 4 ? 0 : -1;
+}
+
+static int cmd_reset(unsigned int delay_ms)
+{
+	uint64_t len = 4ULL << 20, i;
+	volatile uint64_t *m;
+	double t0, t1;
+	pid_t child;
+	int status;
+
+	open_device();
+	catch_sigbus();
+	m = map_aligned(4, len, 2ULL << 20);
+	if (m == MAP_FAILED) {
+		ok(0, "mmap 4 MiB of usemem (%s)", strerror(errno));
+		return 1;
+	}
+	for (i = 0; i < len / 8; i += 512)
+		m[i] = MAGIC ^ i;
+	ok(!regs_write(0), "GPU made not ready through BAR0 (registers cleared)");
+	if (ioctl(h.device, VFIO_DEVICE_RESET)) {
+		skip("VFIO_DEVICE_RESET while mapped", strerror(errno));
+		return failures ? 1 : 0;
+	}
+	ok(1, "VFIO_DEVICE_RESET while mapped");
+	child = fork();
+	if (child == 0) {
+		usleep(delay_ms * 1000);
+		_exit(regs_write(0xff) ? 1 : 0);
+	}
+	t0 = now_ms();
+	ok(!touch(&m[0], 0, 0), "first access after the reset succeeds");
+	t1 = now_ms();
+	waitpid(child, &status, 0);
+	ok(WIFEXITED(status) && !WEXITSTATUS(status), "GPU made ready after %u ms", delay_ms);
+	ok(t1 - t0 >= delay_ms * 0.8,
+	   "first access waited for readiness: %.0f ms (GPU ready after %u ms)",
+	   t1 - t0, delay_ms);
+	for (i = 0; i < len / 8; i += 512)
+		if (m[i] != (MAGIC ^ i))
+			break;
+	ok(i >= len / 8, "the data survived the reset and faults back in");
+	t0 = now_ms();
+	(void)m[len / 8 - 1];
+	t1 = now_ms();
+	ok(t1 - t0 < delay_ms / 2.0, "later accesses do not wait (%.1f ms)", t1 - t0);
+	munmap((void *)m, len);
+	vfio_close(&h);
+	return failures ? 1 : 0;
+}
+
+/* ---- memory decode off ------------------------------------------------- */
+
+static int cmd_memdisable(void)
+{
+	uint64_t len = 4ULL << 20;
+	volatile uint64_t *m;
+	uint16_t cmd = 0, off;
+	int code;
+
+	open_device();
+	catch_sigbus();
+	m = map_aligned(4, len, 2ULL << 20);
+	if (m == MAP_FAILED) {
+		ok(0, "mmap 4 MiB of usemem (%s)", strerror(errno));
+		return 1;
+	}
+	ok(!touch(&m[0], 1, MAGIC), "mapping works with memory decode on");
+	if (pread(h.device, &cmd, 2, cfg(0x4)) != 2) {
+		ok(0, "read PCI_COMMAND");
+		return 1;
+	}
+	off = cmd & ~0x2;
+	ok(pwrite(h.device, &off, 2, cfg(0x4)) == 2, "clear PCI_COMMAND memory decode");
+	code = touch(&m[0], 0, 0);
+	ok(code == BUS_ADRERR, "access with decode off: SIGBUS (si_code %d)", code);
+	code = touch(&m[len / 8 - 1], 0, 0);
+	ok(code == BUS_ADRERR, "a never-touched page too: SIGBUS (si_code %d)", code);
+	ok(pwrite(h.device, &cmd, 2, cfg(0x4)) == 2, "set memory decode again");
+	code = touch(&m[0], 0, 0);
+	ok(!code && m[0] == MAGIC, "mapping faults back in with the data intact");
+	munmap((void *)m, len);
+	vfio_close(&h);
+	return failures ? 1 : 0;
+}
+
+/* ---- misc ----------------------------------------------------------- */
+
+static int cmd_ioeventfd(void)
+{
+	struct vfio_device_ioeventfd ev = {
+		.argsz = sizeof(ev), .flags = VFIO_DEVICE_IOEVENTFD_32,
+		.offset = (uint64_t)region_off(4), .data = 0, .fd = -1,
+	};
+
+	open_device();
+	errno = 0;
+	ok(ioctl(h.device, VFIO_DEVICE_IOEVENTFD, &ev) && errno == ENOTTY,
+	   "VFIO_DEVICE_IOEVENTFD is refused with ENOTTY (%s)", strerror(errno));
+	vfio_close(&h);
+	return failures ? 1 : 0;
+}
+
+/*
+ * The VFIO device cdev with iommufd (v6.6 uAPI). Defined here because the
+ * guest programs build against older userspace headers; only the fields
+ * every kernel accepts are used.
+ */
+struct ng_bind_iommufd {
+	uint32_t argsz, flags;
+	int32_t iommufd;
+	uint32_t out_devid;
+};
+
+struct ng_attach_pt {
+	uint32_t argsz, flags, pt_id;
+};
+
+struct ng_ioas_alloc {
+	uint32_t size, flags, out_ioas_id;
+};
+
+#define NG_VFIO_DEVICE_BIND_IOMMUFD	_IO(VFIO_TYPE, VFIO_BASE + 18)
+#define NG_VFIO_DEVICE_ATTACH_PT	_IO(VFIO_TYPE, VFIO_BASE + 19)
+#define NG_IOMMU_IOAS_ALLOC		_IO(';', 0x81)
+
+static int cmd_cdev(void)
+{
+	struct ng_bind_iommufd bind = { .argsz = sizeof(bind) };
+	struct ng_attach_pt attach = { .argsz = sizeof(attach) };
+	struct ng_ioas_alloc ioas = { .size = sizeof(ioas) };
+	char path[256], name[64] = "";
+	volatile uint64_t *m;
+	struct region r;
+	FILE *f;
+	int iommufd;
+
+	snprintf(path, sizeof(path),
+		 "ls /sys/bus/pci/devices/%s/vfio-dev/ 2>/dev/null", bdf);
+	f = popen(path, "r");
+	if (!f || !fgets(name, sizeof(name), f)) {
+		ok(0, "device has a VFIO cdev");
+		return 1;
+	}
+	pclose(f);
+	name[strcspn(name, "\n")] = '\0';
+	snprintf(path, sizeof(path), "/dev/vfio/devices/%s", name);
+	h.container = h.group = -1;
+	h.device = open(path, O_RDWR);
+	ok(h.device >= 0, "open %s", path);
+	iommufd = open("/dev/iommu", O_RDWR);
+	ok(iommufd >= 0, "open /dev/iommu");
+	if (h.device < 0 || iommufd < 0)
+		return 1;
+	bind.iommufd = iommufd;
+	ok(!ioctl(h.device, NG_VFIO_DEVICE_BIND_IOMMUFD, &bind),
+	   "VFIO_DEVICE_BIND_IOMMUFD (%s)", strerror(errno));
+	ok(!ioctl(iommufd, NG_IOMMU_IOAS_ALLOC, &ioas), "IOMMU_IOAS_ALLOC (%s)",
+	   strerror(errno));
+	attach.pt_id = ioas.out_ioas_id;
+	ok(!ioctl(h.device, NG_VFIO_DEVICE_ATTACH_PT, &attach),
+	   "VFIO_DEVICE_ATTACH_IOMMUFD_PT (%s)", strerror(errno));
+	if (region_of(4, &r)) {
+		ok(0, "usemem in sysfs");
+		return 1;
+	}
+	check_region_info(4, &r);
+	catch_sigbus();
+	m = map_aligned(4, 64ULL << 20, 2ULL << 20);
+	ok(m != MAP_FAILED, "mmap 64 MiB of usemem through the cdev");
+	if (m == MAP_FAILED)
+		return 1;
+	ok(!touch(&m[4096], 1, MAGIC) && m[4096] == MAGIC,
+	   "write and read back through the cdev mapping");
+	munmap((void *)m, 64ULL << 20);
+	close(h.device);
+	close(iommufd);
+	return failures ? 1 : 0;
+}
+
+static int cmd_hold(void)
+{
+	open_device();
+	printf("held\n");
+	fflush(stdout);
+	for (;;)
+		pause();
+	return 0;
+}
+
+static int sysfs_enable(int on)
+{
+	char path[256];
+	FILE *f;
+	int ret;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/enable", bdf);
+	f = fopen(path, "w");
+	if (!f) {
+		fprintf(stderr, "vfio-mem: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	ret = fprintf(f, "%d\n", on) < 0;
+	return fclose(f) || ret;
+}
+
+static int cmd_regs(uint32_t val, unsigned int delay_ms)
+{
+	char path[256];
+	volatile uint8_t *bar;
+	int fd;
+
+	/* Memory decode must be on for the writes to reach the BAR. */
+	if (sysfs_enable(1))
+		return 1;
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource0", bdf);
+	fd = open(path, O_RDWR | O_SYNC);
+	if (fd < 0) {
+		fprintf(stderr, "vfio-mem: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	bar = mmap(NULL, HBM_REG + 4, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (bar == MAP_FAILED) {
+		fprintf(stderr, "vfio-mem: mmap %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	if (delay_ms) {
+		/* Mapped: the caller may now let a driver claim the BAR. */
+		printf("armed\n");
+		fflush(stdout);
+		usleep(delay_ms * 1000);
+	}
+	*(volatile uint32_t *)(bar + C2C_REG) = val;
+	*(volatile uint32_t *)(bar + HBM_REG) = val;
+	if (*(volatile uint32_t *)(bar + HBM_REG) != val)
+		return 1;
+	return sysfs_enable(0);
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: vfio-mem regions|barsize|rw|ioeventfd|memdisable|cdev|hold BDF\n"
+		"       vfio-mem mmap BDF INDEX | reset BDF DELAY_MS | regs BDF VALUE [DELAY_MS]\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd;
+
+	if (argc == 2 && !strcmp(argv[1], "pmdsize")) {
+		/* a page table page holds PAGE_SIZE / 8 entries */
+		long page = sysconf(_SC_PAGESIZE);
+
+		printf("%ld\n", page * (page / 8));
+		return 0;
+	}
+	if (argc < 3)
+		usage();
+	cmd = argv[1];
+	bdf = argv[2];
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (!strcmp(cmd, "regions"))
+		return cmd_regions();
+	if (!strcmp(cmd, "barsize"))
+		return cmd_barsize();
+	if (!strcmp(cmd, "rw"))
+		return cmd_rw();
+	if (!strcmp(cmd, "mmap") && argc == 4)
+		return cmd_mmap(strtoul(argv[3], NULL, 0));
+	if (!strcmp(cmd, "reset") && argc == 4)
+		return cmd_reset(strtoul(argv[3], NULL, 0));
+	if (!strcmp(cmd, "memdisable"))
+		return cmd_memdisable();
+	if (!strcmp(cmd, "ioeventfd"))
+		return cmd_ioeventfd();
+	if (!strcmp(cmd, "cdev"))
+		return cmd_cdev();
+	if (!strcmp(cmd, "hold"))
+		return cmd_hold();
+	if (!strcmp(cmd, "regs") && argc >= 4)
+		return cmd_regs(strtoul(argv[3], NULL, 0),
+				argc > 4 ? strtoul(argv[4], NULL, 0) : 0);
+	usage();
+	return 2;
+}
