@@ -11,6 +11,8 @@ else
 	modprobe nvgrace-poison
 	check "load nvgrace-kunit (runs the suites)" \
 		insmod /nvgrace/modules/nvgrace-kunit.ko
+	check "load nvgrace-kunit-vfio (runs the driver logic suite)" \
+		insmod /nvgrace/modules/nvgrace-kunit-vfio.ko
 	for r in /sys/kernel/debug/kunit/nvgrace-*/results; do
 		if [ ! -e "$r" ]; then
 			nok "KUnit results in debugfs"
@@ -30,17 +32,23 @@ else
 		[ "$ncases" -gt 0 ] || nok "kunit $suite: no test cases reported"
 	done
 	check "unload nvgrace-kunit" rmmod nvgrace_kunit
+	check "unload nvgrace-kunit-vfio" rmmod nvgrace_kunit_vfio
 	check "unload nvgrace-poison" rmmod nvgrace_poison
 fi
 
 if [ ! -c /dev/iommu ]; then
 	skip "VFIO cdev" "kernel $(uname -r) has no IOMMUFD"
 else
-	modprobe nvgrace-vfio-pci
+	gpu_ready
+	modprobe nvgrace-vfio-pci ready_poll_ms=100
+	insmod /nvgrace/modules/nvgrace-test-fwprops.ko
 	check "bind for the cdev path" pci_bind_override "$GPU" "$NG_DRV"
 	check "VFIO cdev node for the device" \
 		sh -c "ls /sys/bus/pci/devices/$GPU/vfio-dev/vfio* >/dev/null"
+	# usemem through iommufd and the cdev instead of the group
+	"$NG_BIN/vfio-mem" cdev "$GPU"
 	pci_unbind "$GPU"
 	pci_clear_override "$GPU"
+	rmmod nvgrace_test_fwprops
 	check "unload nvgrace-vfio-pci" rmmod nvgrace_vfio_pci
 fi

@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KUnit tests of nvgrace-vfio-pci's decision logic (src/vfio/layout.h): the
+ * usemem/resmem split on Hopper and Blackwell, the MIG-bug detection, the
+ * CXL readiness decoding and the emulated-BAR arithmetic. The test device
+ * can only take the Hopper path; these cover the others. Built only for
+ * kernels with CONFIG_KUNIT (the custom test kernels).
+ */
+
+#include <kunit/test.h>
+#include <linux/module.h>
+
+#include "../../src/vfio/layout.h"
+
+static void split_hopper_2g(struct kunit *test)
+{
+	struct nvgrace_layout l;
+
+	KUNIT_ASSERT_EQ(test, nvgrace_layout_split(0x8000000000ULL, SZ_2G, true, &l), 0);
+	KUNIT_EXPECT_EQ(test, l.use_phys, 0x8000000000ULL);
+	KUNIT_EXPECT_EQ(test, l.use_len, (u64)SZ_1G);
+	KUNIT_EXPECT_EQ(test, l.use_bar, (u64)SZ_1G);
+	KUNIT_EXPECT_EQ(test, l.res_phys, 0x8000000000ULL + SZ_1G);
+	KUNIT_EXPECT_EQ(test, l.res_len, (u64)SZ_1G);
+	KUNIT_EXPECT_EQ(test, l.res_bar, (u64)SZ_1G);
+}
+
+static void split_hopper_unaligned(struct kunit *test)
+{
+	/* 96 GiB - 0.3 GiB, like a real GH200: usemem 512 MiB blocks. */
+	u64 len = 96ULL * SZ_1G - 300ULL * SZ_1M;
+	struct nvgrace_layout l;
+
+	KUNIT_ASSERT_EQ(test, nvgrace_layout_split(0x400000000000ULL, len, true, &l), 0);
+	KUNIT_EXPECT_EQ(test, l.use_len % SZ_512M, 0ULL);
+	KUNIT_EXPECT_EQ(test, l.use_len, 94ULL * SZ_1G + SZ_512M);
+	KUNIT_EXPECT_EQ(test, l.use_bar, 128ULL * SZ_1G);
+	KUNIT_EXPECT_EQ(test, l.res_phys, l.use_phys + l.use_len);
+	KUNIT_EXPECT_EQ(test, l.res_len, len - l.use_len);
+	KUNIT_EXPECT_GE(test, l.res_len, (u64)SZ_1G);
+	KUNIT_EXPECT_LT(test, l.res_len, (u64)SZ_1G + SZ_512M);
+	KUNIT_EXPECT_EQ(test, l.res_bar, (u64)SZ_2G);
+}
+
+static void split_hopper_too_small(struct kunit *test)
+{
+	struct nvgrace_layout l;
+
+	KUNIT_EXPECT_EQ(test, nvgrace_layout_split(0, SZ_1G + SZ_256M, true, &l), -EINVAL);
+	KUNIT_EXPECT_EQ(test, nvgrace_layout_split(0, SZ_512M, true, &l), -EINVAL);
+	KUNIT_EXPECT_EQ(test, nvgrace_layout_split(0, SZ_1G + SZ_512M, true, &l), 0);
+	KUNIT_EXPECT_EQ(test, l.use_len, (u64)SZ_512M);
+}
+
+static void split_blackwell(struct kunit *test)
+{
+	u64 len = 186ULL * SZ_1G + 12345 * SZ_4K;
+	struct nvgrace_layout l;
+
+	KUNIT_ASSERT_EQ(test, nvgrace_layout_split(0x200000000000ULL, len, false, &l), 0);
+	KUNIT_EXPECT_EQ(test, l.use_len, len);
+	KUNIT_EXPECT_EQ(test, l.use_bar, 256ULL * SZ_1G);
+	KUNIT_EXPECT_EQ(test, l.res_len, 0ULL);
+	KUNIT_EXPECT_EQ(test, l.res_bar, 0ULL);
+}
+
+static void split_overflow(struct kunit *test)
+{
+	struct nvgrace_layout l;
+
+	KUNIT_EXPECT_EQ(test, nvgrace_layout_split(~0ULL - SZ_1G, SZ_2G, false, &l), -EOVERFLOW);
+	KUNIT_EXPECT_EQ(test, nvgrace_layout_split(0x1000, 0, false, &l), -EOVERFLOW);
+	KUNIT_EXPECT_EQ(test, nvgrace_layout_split(~0ULL - SZ_2G + 1, SZ_2G, false, &l), 0);
+}
+
+static void mig_bug_detection(struct kunit *test)
+{
+	KUNIT_EXPECT_TRUE(test, nvgrace_mig_hw_bug(0, 0xffff));	/* no DVSEC */
+	KUNIT_EXPECT_TRUE(test, nvgrace_mig_hw_bug(0x100, 0xfffe));	/* bit clear */
+	KUNIT_EXPECT_FALSE(test, nvgrace_mig_hw_bug(0x100, 0x0001));	/* Blackwell */
+}
+
+static void cxl_timeout_decoding(struct kunit *test)
+{
+	static const unsigned long want[] = {
+		1000, 4000, 16000, 64000, 256000, 256000, 256000, 256000,
+	};
+	u32 t;
+
+	for (t = 0; t < 8; t++)
+		KUNIT_EXPECT_EQ(test, nvgrace_cxl_active_timeout_ms(t << 13 | 0x3), want[t]);
+	/* Other bits do not leak into the field. */
+	KUNIT_EXPECT_EQ(test, nvgrace_cxl_active_timeout_ms(0xffff1fff), 1000UL);
+}
+
+static void cxl_mem_active(struct kunit *test)
+{
+	KUNIT_EXPECT_FALSE(test, nvgrace_cxl_mem_active(0));
+	KUNIT_EXPECT_FALSE(test, nvgrace_cxl_mem_active(NVGRACE_CXL_MEM_INFO_VALID));
+	KUNIT_EXPECT_FALSE(test, nvgrace_cxl_mem_active(NVGRACE_CXL_MEM_ACTIVE));
+	KUNIT_EXPECT_TRUE(test, nvgrace_cxl_mem_active(NVGRACE_CXL_MEM_INFO_VALID |
+							NVGRACE_CXL_MEM_ACTIVE));
+}
+
+static void bar_arithmetic(struct kunit *test)
+{
+	size_t off, n, reg_off;
+
+	KUNIT_EXPECT_EQ(test, nvgrace_bar_read_value(SZ_1G, ~0ULL), 0xffffffffc000000cULL);
+	KUNIT_EXPECT_EQ(test, nvgrace_bar_read_value(SZ_1G, 0x1234c0000000ULL),
+			0x1234c000000cULL);
+	KUNIT_EXPECT_EQ(test, nvgrace_bar_read_value(SZ_2G, 0), 0xcULL);
+
+	/* 4-byte access at 0x1c meets the 8-byte register at 0x18 at its top. */
+	KUNIT_ASSERT_TRUE(test, nvgrace_intersect(0x1c, 4, 0x18, 8, &off, &n, &reg_off));
+	KUNIT_EXPECT_EQ(test, off, (size_t)0);
+	KUNIT_EXPECT_EQ(test, n, (size_t)4);
+	KUNIT_EXPECT_EQ(test, reg_off, (size_t)4);
+	/* 16 bytes from 0x14 cover it whole, starting 4 bytes in. */
+	KUNIT_ASSERT_TRUE(test, nvgrace_intersect(0x14, 16, 0x18, 8, &off, &n, &reg_off));
+	KUNIT_EXPECT_EQ(test, off, (size_t)4);
+	KUNIT_EXPECT_EQ(test, n, (size_t)8);
+	KUNIT_EXPECT_EQ(test, reg_off, (size_t)0);
+	/* Adjacent, not overlapping. */
+	KUNIT_EXPECT_FALSE(test, nvgrace_intersect(0x10, 8, 0x18, 8, &off, &n, &reg_off));
+	KUNIT_EXPECT_FALSE(test, nvgrace_intersect(0x20, 4, 0x18, 8, &off, &n, &reg_off));
+}
+
+static struct kunit_case nvgrace_vfio_layout_cases[] = {
+	KUNIT_CASE(split_hopper_2g),
+	KUNIT_CASE(split_hopper_unaligned),
+	KUNIT_CASE(split_hopper_too_small),
+	KUNIT_CASE(split_blackwell),
+	KUNIT_CASE(split_overflow),
+	KUNIT_CASE(mig_bug_detection),
+	KUNIT_CASE(cxl_timeout_decoding),
+	KUNIT_CASE(cxl_mem_active),
+	KUNIT_CASE(bar_arithmetic),
+	{}
+};
+
+static struct kunit_suite nvgrace_vfio_layout_suite = {
+	.name = "nvgrace-vfio-layout",
+	.test_cases = nvgrace_vfio_layout_cases,
+};
+
+kunit_test_suites(&nvgrace_vfio_layout_suite);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("KUnit tests of nvgrace-vfio-pci's decision logic");
