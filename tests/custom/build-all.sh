@@ -5,8 +5,11 @@
 # other (2 cores: parallel builds only fight), and print one `KEY PATH` line
 # per kernel on stdout: KEY is VERSION-PAGESIZE (6.12-4k, 7.3-4k, 7.3-64k),
 # PATH the build directory (KDIR, holds arch/arm64/boot/Image).
+# VERSION "6.12kp" is 6.12 with the pack's companion KVM patch series
+# (packaging/kernel-patches/6.12) applied.
 # Already-built kernels cost nothing (see build-kernel.sh). Same environment
-# as build-kernel.sh (NVGRACE_KPATCHES applies to every kernel of the set).
+# as build-kernel.sh (NVGRACE_KPATCHES applies to every kernel of the set
+# without its own series).
 #
 # Optional arguments restrict the set: build-all.sh 7.3-64k 6.12-4k
 
@@ -14,7 +17,7 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
-SET=(6.12-4k 7.3-4k 7.3-64k)
+SET=(6.12-4k 6.12kp-4k 7.3-4k 7.3-64k)
 [ $# -gt 0 ] && SET=("$@")
 
 for k in "${SET[@]}"; do
@@ -25,6 +28,13 @@ for k in "${SET[@]}"; do
 		exit 2
 		;;
 	esac
-	dir=$("$HERE/build-kernel.sh" "${k%-*}" "${k##*-}")
+	ver=${k%-*} kp=${NVGRACE_KPATCHES:-}
+	case $ver in
+	*kp)
+		ver=${ver%kp}
+		kp=$HERE/../../packaging/kernel-patches/$ver
+		;;
+	esac
+	dir=$(NVGRACE_KPATCHES=$kp "$HERE/build-kernel.sh" "$ver" "${k##*-}")
 	printf '%s %s\n' "$k" "$dir"
 done

@@ -6,7 +6,9 @@
 # pages), the pack built against each, and the guest tests plus the
 # custom-only ones (tests/custom/guest: KUnit, cdev) booted on each.
 #
-#   tier.sh [KEY...]      KEY: VERSION-PAGESIZE (default: 6.12-4k 7.3-4k 7.3-64k)
+#   tier.sh [KEY...]      KEY: VERSION-PAGESIZE (default: 6.12-4k 6.12kp-4k
+#                         7.3-4k 7.3-64k); VERSION 6.12kp: 6.12 with the
+#                         companion KVM series packaging/kernel-patches/6.12
 #
 # Output: TAP lines ("ok - custom/7.3-4k: ..."); exit 0 when nothing failed.
 
@@ -17,13 +19,24 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$NVGRACE_TOP
 
 keys=("$@")
-[ ${#keys[@]} -gt 0 ] || keys=(6.12-4k 7.3-4k 7.3-64k)
+[ ${#keys[@]} -gt 0 ] || keys=(6.12-4k 6.12kp-4k 7.3-4k 7.3-64k)
 
 failed=0
 bins=$("$top/tests/boot/build-guest-bins.sh" --arch arm64)
 for key in "${keys[@]}"; do
 	ver=${key%-*} psz=${key#*-} name=custom/$key
-	if ! kdir=$("$here/build-kernel.sh" "$ver" "$psz"); then
+	# What KVM does with cacheable PFNMAP (tests/custom/guest/70-*): the
+	# series' own kernel, mainline from 6.17, or neither.
+	kp=${NVGRACE_KPATCHES:-} kvm=unpatched
+	case $ver in
+	*kp)
+		ver=${ver%kp}
+		kp=$top/packaging/kernel-patches/$ver
+		kvm=patched
+		;;
+	*) [ "$(printf '%s\n' 6.17 "$ver" | sort -V | head -n1)" = 6.17 ] && kvm=native ;;
+	esac
+	if ! kdir=$(NVGRACE_KPATCHES=$kp "$here/build-kernel.sh" "$ver" "$psz"); then
 		echo "not ok - $name: kernel builds"
 		failed=1
 		continue
@@ -48,7 +61,19 @@ for key in "${keys[@]}"; do
 
 	"$top/tests/boot/boot.sh" --arch arm64 --name "$name" \
 		--kernel "$kdir/arch/arm64/boot/Image" --modules "$build" \
-		--bin "$bins" --tests "$top/tests/guest" --tests "$here/guest" ||
+		--bin "$bins" --tests "$top/tests/guest" --tests "$here/guest" \
+		--append "nvgrace.kvm=$kvm" ||
 		failed=1
+
+	# The patched kernel on a CPU with FWB but without DIC (QEMU's
+	# cortex-a710, like QEMU 7.2's max): no capability, usemem refused.
+	if [ "$kvm" = patched ]; then
+		"$top/tests/boot/boot.sh" --arch arm64 --name "$name/nodic" \
+			--kernel "$kdir/arch/arm64/boot/Image" --modules "$build" \
+			--bin "$bins" --tests "$top/tests/guest" --tests "$here/guest" \
+			--only '70-kvm*' --append "nvgrace.kvm=nodic" \
+			--qemu-arg -cpu --qemu-arg cortex-a710 ||
+			failed=1
+	fi
 done
 exit "$failed"
