@@ -22,19 +22,11 @@ pci_clear_override "$GPU"
 rmmod nvgrace_test_fwprops
 check "module unloads after the failed probe" rmmod nvgrace_vfio_pci
 
-# Late ready: a helper makes the GPU ready 1.2 s after the bind starts.
-gpu_regs 0
+# Late ready: the stand-in finishes "HBM training" 1.2 s after the test
+# module loads (it writes the registers through its own BAR0 mapping).
 modprobe nvgrace-vfio-pci ready_poll_ms=100
-insmod /nvgrace/modules/nvgrace-test-fwprops.ko
-gpu_regs 0xff 1200 >/tmp/armed &
-helper=$!
-n=0
-while ! grep -q armed /tmp/armed && [ $n -lt 50 ]; do
-	sleep 0.1
-	n=$((n + 1))
-done
+insmod /nvgrace/modules/nvgrace-test-fwprops.ko ready_after_ms=1200
 check "late-ready GPU binds" pci_bind_override "$GPU" "$NG_DRV"
-wait $helper
 w=$(nv_attr ready_wait_ms)
 check "probe waited for readiness (${w} ms)" test "$w" -ge 900
 check "reset counter starts at 0" test "$(nv_attr resets)" -eq 0
@@ -48,6 +40,13 @@ if grep -q '^ok - VFIO_DEVICE_RESET while mapped$' /tmp/reset.out; then
 	check "post-reset readiness wait recorded (${w} ms)" test "$w" -ge 1200
 fi
 unbind_all
+
+if insmod /nvgrace/modules/nvgrace-test-fwprops.ko ready_after_ms=-7 2>/dev/null; then
+	nok "test module refuses ready_after_ms=-7"
+	rmmod nvgrace_test_fwprops
+else
+	ok "test module refuses ready_after_ms=-7"
+fi
 
 # Module parameters: bad values are refused with EINVAL, good ones kept.
 modprobe nvgrace-vfio-pci

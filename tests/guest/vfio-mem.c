@@ -15,15 +15,13 @@
  *   vfio-mem memdisable BDF   memory decode off: mapping faults SIGBUS; on
  *                             again: faults back in with the data intact
  *   vfio-mem ioeventfd BDF    VFIO_DEVICE_IOEVENTFD is refused
+ *   vfio-mem dmabuf BDF       dma-buf export of device memory (v6.19 uAPI)
  *   vfio-mem cdev BDF         open through the VFIO cdev + iommufd instead
  *                             of the group, then region info and a mapping
  *   vfio-mem hold BDF         open the device, print "held", wait for SIGTERM
  *   vfio-mem pmdsize          print the PMD mapping size of this kernel
- *   vfio-mem regs BDF VALUE [DELAY_MS]
- *                             write VALUE to both readiness registers in BAR0
- *                             through sysfs resource0 (before binding),
- *                             after DELAY_MS (printing "armed" once the
- *                             BAR is mapped and a driver may claim it)
+ *   vfio-mem regs BDF VALUE   write VALUE to both readiness registers in BAR0
+ *                             through sysfs resource0 (no driver bound)
  *
  * The device's nvgrace sysfs directory gives the expected values.
  */
@@ -717,6 +715,77 @@ static int cmd_cdev(void)
 	return failures ? 1 : 0;
 }
 
+/* VFIO_DEVICE_FEATURE_DMA_BUF (v6.19 uAPI), defined here for old headers. */
+#define NG_FEATURE_DMA_BUF	11
+
+struct ng_dma_buf_req {
+	struct vfio_device_feature hdr;
+	uint32_t region_index, open_flags, flags, nr_ranges;
+	uint64_t offset, length;
+};
+
+static int dmabuf_get(unsigned int index, uint64_t offset, uint64_t length)
+{
+	struct ng_dma_buf_req req = {
+		.hdr.argsz = sizeof(req),
+		.hdr.flags = VFIO_DEVICE_FEATURE_GET | NG_FEATURE_DMA_BUF,
+		.region_index = index, .open_flags = O_RDWR | O_CLOEXEC,
+		.nr_ranges = 1, .offset = offset, .length = length,
+	};
+
+	return ioctl(h.device, VFIO_DEVICE_FEATURE, &req);
+}
+
+/* The "size:" a dma-buf's fdinfo reports, or -1. */
+static long long dmabuf_size(int fd)
+{
+	char path[64], line[128];
+	long long size = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "size: %lld", &size) == 1)
+			break;
+	fclose(f);
+	return size;
+}
+
+static int cmd_dmabuf(void)
+{
+	struct region r;
+	int fd;
+
+	open_device();
+	if (region_of(2, &r)) {
+		skip("dma-buf export of resmem", "no resmem on this device");
+		return 0;
+	}
+	fd = dmabuf_get(2, 0, 2 << 20);
+	if (fd < 0 && errno == ENOTTY) {
+		skip("dma-buf export of device memory",
+		     "this kernel's vfio-pci has no dma-buf export");
+		return 0;
+	}
+	ok(fd >= 0, "dma-buf export of 2 MiB of resmem (%s)", fd < 0 ? strerror(errno) : "fd");
+	if (fd >= 0) {
+		ok(dmabuf_size(fd) == 2 << 20, "the dma-buf is 2 MiB (%lld)", dmabuf_size(fd));
+		close(fd);
+	}
+	errno = 0;
+	fd = dmabuf_get(2, r.length - 4096, 8192);
+	ok(fd < 0 && errno == EINVAL,
+	   "dma-buf export running past the memory is EINVAL (%s)", strerror(errno));
+	errno = 0;
+	fd = dmabuf_get(2, 0, 0);
+	ok(fd < 0 && errno == EINVAL, "empty dma-buf range is EINVAL (%s)", strerror(errno));
+	vfio_close(&h);
+	return failures ? 1 : 0;
+}
+
 static int cmd_hold(void)
 {
 	open_device();
@@ -743,7 +812,7 @@ static int sysfs_enable(int on)
 	return fclose(f) || ret;
 }
 
-static int cmd_regs(uint32_t val, unsigned int delay_ms)
+static int cmd_regs(uint32_t val)
 {
 	char path[256];
 	volatile uint8_t *bar;
@@ -763,12 +832,6 @@ static int cmd_regs(uint32_t val, unsigned int delay_ms)
 		fprintf(stderr, "vfio-mem: mmap %s: %s\n", path, strerror(errno));
 		return 1;
 	}
-	if (delay_ms) {
-		/* Mapped: the caller may now let a driver claim the BAR. */
-		printf("armed\n");
-		fflush(stdout);
-		usleep(delay_ms * 1000);
-	}
 	*(volatile uint32_t *)(bar + C2C_REG) = val;
 	*(volatile uint32_t *)(bar + HBM_REG) = val;
 	if (*(volatile uint32_t *)(bar + HBM_REG) != val)
@@ -778,8 +841,8 @@ static int cmd_regs(uint32_t val, unsigned int delay_ms)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: vfio-mem regions|barsize|rw|ioeventfd|memdisable|cdev|hold BDF\n"
-		"       vfio-mem mmap BDF INDEX | reset BDF DELAY_MS | regs BDF VALUE [DELAY_MS]\n");
+	fprintf(stderr, "usage: vfio-mem regions|barsize|rw|ioeventfd|memdisable|dmabuf|cdev|hold BDF\n"
+		"       vfio-mem mmap BDF INDEX | reset BDF DELAY_MS | regs BDF VALUE\n");
 	exit(2);
 }
 
@@ -813,13 +876,14 @@ int main(int argc, char **argv)
 		return cmd_memdisable();
 	if (!strcmp(cmd, "ioeventfd"))
 		return cmd_ioeventfd();
+	if (!strcmp(cmd, "dmabuf"))
+		return cmd_dmabuf();
 	if (!strcmp(cmd, "cdev"))
 		return cmd_cdev();
 	if (!strcmp(cmd, "hold"))
 		return cmd_hold();
 	if (!strcmp(cmd, "regs") && argc >= 4)
-		return cmd_regs(strtoul(argv[3], NULL, 0),
-				argc > 4 ? strtoul(argv[4], NULL, 0) : 0);
+		return cmd_regs(strtoul(argv[3], NULL, 0));
 	usage();
 	return 2;
 }
