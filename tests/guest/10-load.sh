@@ -11,6 +11,19 @@ check "nvgrace-poison exports its registration API" \
 check "modprobe nvgrace-vfio-pci" modprobe nvgrace-vfio-pci
 check "PCI driver $NG_DRV registered" test -d "$NG_DRVDIR"
 check "module version is set" grep -q . /sys/module/nvgrace_vfio_pci/version
+# Identity: the five Grace GPUs, as override-only (vfio_pci:) aliases.
+ko=$(find /lib/modules/"$(uname -r)" -name 'nvgrace-vfio-pci.ko*' | head -n1)
+aliases=$(modinfo -F alias "$ko" 2>/dev/null)
+for id in 2342 2345 2348 2941 31C2; do
+	case $aliases in
+	*"vfio_pci:v000010DEd0000${id}sv"*) ok "override-only alias for GPU 10de:$id" ;;
+	*) nok "override-only alias for GPU 10de:$id" ;;
+	esac
+done
+expect_eq "no other aliases" "$(echo "$aliases" | grep -vc '^vfio_pci:')" 0
+expect_eq "module description" "$(modinfo -F description "$ko")" \
+	"VFIO PCI variant driver for NVIDIA Grace GPUs with coherent device memory"
+expect_eq "module license" "$(modinfo -F license "$ko")" GPL
 bound=0
 for d in "$NG_DRVDIR"/*:*; do
 	[ -e "$d" ] && bound=$((bound + 1))

@@ -19,6 +19,9 @@ ok "bind the stand-in with firmware properties"
 "$NG_BIN/vfio-mem" rw "$GPU"
 "$NG_BIN/vfio-mem" ioeventfd "$GPU"
 "$NG_BIN/vfio-mem" memdisable "$GPU"
+# dma-buf export: resmem only; the stand-in has no real BAR4 behind usemem,
+# which vfio-pci-core requires before exporting a region
+"$NG_BIN/vfio-mem" dmabuf "$GPU"
 
 pte0=$(nv_attr faults_pte) pmd0=$(nv_attr faults_pmd) pud0=$(nv_attr faults_pud)
 "$NG_BIN/vfio-mem" mmap "$GPU" 4
