@@ -1,0 +1,754 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * poison-test: drive nvgrace-poison from user space against a mapped
+ * device-memory range and print TAP ("ok - ", "not ok - ", "# ").
+ *
+ *   poison-test [options] basic     AO to mappers, AR on touch, EIO on
+ *                                   pread, neighbours readable, a process
+ *                                   mapping another page untouched, bad
+ *                                   injections refused
+ *   poison-test [options] native    the same through the kernel's own
+ *                                   memory_failure() (--mf FILE)
+ *   poison-test [options] race N    N injections while two processes keep
+ *                                   faulting the same window
+ *   poison-test [options] bench N   injection -> SIGBUS latency, N samples
+ *
+ * Options:
+ *   --dev PATH        device file to map (e.g. /dev/nvgrace-poison-test)
+ *   --off BYTES       file offset of the range
+ *   --len BYTES       length of the range
+ *   --pfn PFN         PFN of the range's first page
+ *   --first BYTES     use the range from this offset on (default 0)
+ *   --mf FILE         memory_failure trigger (nvgrace-test-poison debugfs)
+ *   --label TEXT      prefix for the TAP descriptions
+ *
+ * Exit status: 0 when every check passed, 1 otherwise, 2 on bad usage.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#define INJECT		"/sys/kernel/debug/nvgrace-poison/inject"
+#define POISONED	"/sys/kernel/debug/nvgrace-poison/poisoned"
+#define SOURCES		"/sys/kernel/nvgrace_poison/sources"
+#define MAGIC		0x504f49534f4e0000ULL	/* "POISON" */
+
+static int failures;
+static const char *label = "";
+static int fd = -1;
+static unsigned long foff, flen, first;
+static unsigned long pfn0;
+static long ps;
+static int pshift;
+static unsigned long blk;		/* PMD-sized block */
+static const char *mf_file;
+
+static void ok(int cond, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%s - %s", cond ? "ok" : "not ok", label);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	if (!cond)
+		failures++;
+}
+
+static void diag(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("# ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+static unsigned long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (unsigned long)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* Write TEXT to FILE; 0 or the errno. */
+static int write_file(const char *file, const char *text)
+{
+	int f = open(file, O_WRONLY);
+	int err = 0;
+
+	if (f < 0)
+		return errno;
+	if (write(f, text, strlen(text)) < 0)
+		err = errno;
+	close(f);
+	return err;
+}
+
+static int inject_via(const char *file, unsigned long pfn)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "0x%lx\n", pfn);
+	return write_file(file, buf);
+}
+
+/* Does FILE contain a line starting with TEXT? -1 when unreadable. */
+static int file_has_line(const char *file, const char *text)
+{
+	char line[256];
+	FILE *f = fopen(file, "r");
+	int found = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, text, strlen(text)))
+			found = 1;
+	fclose(f);
+	return found;
+}
+
+static int count_lines(const char *file)
+{
+	char line[256];
+	FILE *f = fopen(file, "r");
+	int n = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		n++;
+	fclose(f);
+	return n;
+}
+
+/* Is WORD one of the words of the active-sources line? */
+static int sources_have(const char *word)
+{
+	char line[256], *tok, *save;
+	FILE *f = fopen(SOURCES, "r");
+	int found = 0;
+
+	if (!f)
+		return 0;
+	if (fgets(line, sizeof(line), f))
+		for (tok = strtok_r(line, "\n ", &save); tok;
+		     tok = strtok_r(NULL, "\n ", &save))
+			found |= !strcmp(tok, word);
+	fclose(f);
+	return found;
+}
+
+/* ---- signals ---- */
+
+struct sigrec {
+	int n_ao, n_ar, n_other;
+	int ao_code, ao_lsb, ar_code, ar_lsb;
+	unsigned long ao_addr, ar_addr;
+	unsigned long ao_ns;
+};
+
+static struct sigrec rec;
+static sigjmp_buf jb;
+static int jb_armed;
+static int sig_pipe = -1;	/* bench: the handler reports here */
+
+static void on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)uc;
+	if (si->si_code == BUS_MCEERR_AO) {
+		rec.n_ao++;
+		rec.ao_code = si->si_code;
+		rec.ao_addr = (unsigned long)si->si_addr;
+		rec.ao_lsb = si->si_addr_lsb;
+		rec.ao_ns = now_ns();
+		if (sig_pipe >= 0) {
+			unsigned long m[2] = { rec.ao_ns, (unsigned long)si->si_addr };
+			ssize_t r = write(sig_pipe, m, sizeof(m));
+
+			(void)r;
+		}
+		return;
+	}
+	if (si->si_code == BUS_MCEERR_AR) {
+		rec.n_ar++;
+		rec.ar_code = si->si_code;
+		rec.ar_addr = (unsigned long)si->si_addr;
+		rec.ar_lsb = si->si_addr_lsb;
+	} else {
+		rec.n_other++;
+	}
+	if (__atomic_load_n(&jb_armed, __ATOMIC_SEQ_CST)) {
+		__atomic_store_n(&jb_armed, 0, __ATOMIC_SEQ_CST);
+		siglongjmp(jb, 1);
+	}
+	/* A synchronous SIGBUS nobody expected: die with it. */
+	signal(SIGBUS, SIG_DFL);
+}
+
+static void catch_sigbus(void)
+{
+	struct sigaction sa = { .sa_sigaction = on_sigbus,
+				.sa_flags = SA_SIGINFO };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, NULL);
+}
+
+/* Read the u64 at P; 0 and *val, or 1 when it faulted with SIGBUS. */
+static int touch(const void *p, unsigned long *val)
+{
+	if (sigsetjmp(jb, 1))
+		return 1;
+	__atomic_store_n(&jb_armed, 1, __ATOMIC_SEQ_CST);
+	*val = __atomic_load_n((const unsigned long *)p, __ATOMIC_RELAXED);
+	__atomic_store_n(&jb_armed, 0, __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+/* Store to device memory; the compiler must not elide or merge it. */
+static void put(void *p, unsigned long v)
+{
+	__atomic_store_n((unsigned long *)p, v, __ATOMIC_RELAXED);
+}
+
+/* ---- the mapping ---- */
+
+/*
+ * Map LEN bytes at file offset OFF (relative to the range) at an address
+ * aligned to the block size, so huge mappings are possible.
+ */
+static unsigned char *map_at(unsigned long off, unsigned long len)
+{
+	unsigned char *res, *va, *want;
+
+	res = mmap(NULL, len + blk, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+		   -1, 0);
+	if (res == MAP_FAILED)
+		return NULL;
+	want = (unsigned char *)(((unsigned long)res + blk - 1) & ~(unsigned long)(blk - 1));
+	va = mmap(want, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+		  fd, foff + off);
+	if (va == MAP_FAILED) {
+		munmap(res, len + blk);
+		return NULL;
+	}
+	if (want > res)
+		munmap(res, want - res);
+	if (want + len < res + len + blk)
+		munmap(want + len, res + len + blk - (want + len));
+	return va;
+}
+
+static unsigned long pattern(unsigned long off)
+{
+	return MAGIC ^ off;
+}
+
+static unsigned long pfn_of(unsigned long off)
+{
+	return pfn0 + (off >> pshift);
+}
+
+/* ---- basic and native ---- */
+
+struct result {
+	struct sigrec s;
+	int touched_ar;		/* touching the poisoned page faulted */
+	int neigh_ok, neigh_n;	/* neighbours readable with their pattern */
+};
+
+static int ctl_wait(int rfd)
+{
+	char c;
+
+	for (;;) {
+		ssize_t r = read(rfd, &c, 1);
+
+		if (r == 1)
+			return 0;
+		if (r < 0 && errno == EINTR)
+			continue;
+		return -1;
+	}
+}
+
+/*
+ * A mapping child: touch page POFF in the window at VA (so it is mapped),
+ * say ready, wait for "go", then report what it received and, if TOUCH,
+ * touch the poisoned page again and read the NEIGH neighbours.
+ */
+static void child_mapper(unsigned char *va, unsigned long poff, int touch_again,
+			 const unsigned long *neigh, int nneigh, unsigned long woff,
+			 int ready_w, int go_r, int res_w)
+{
+	struct result r = { 0 };
+	unsigned long v;
+	int i;
+
+	catch_sigbus();
+	if (touch((va + poff), &v))
+		_exit(3);
+	if (write(ready_w, "r", 1) != 1 || ctl_wait(go_r))
+		_exit(4);
+	if (touch_again) {
+		r.touched_ar = touch((va + poff), &v);
+		for (i = 0; i < nneigh; i++) {
+			r.neigh_n++;
+			if (!touch((va + neigh[i]), &v) &&
+			    v == pattern(woff + neigh[i]))
+				r.neigh_ok++;
+		}
+	}
+	memcpy(&r.s, &rec, sizeof(r.s));
+	if (write(res_w, &r, sizeof(r)) != sizeof(r))
+		_exit(5);
+	_exit(0);
+}
+
+struct kid {
+	pid_t pid;
+	int ready_r, go_w, res_r;
+};
+
+static int spawn(struct kid *k, unsigned char *va, unsigned long poff, int touch_again,
+		 const unsigned long *neigh, int nneigh, unsigned long woff,
+		 unsigned long other_off)
+{
+	int ready[2], go[2], res[2];
+
+	if (pipe(ready) || pipe(go) || pipe(res))
+		return -1;
+	k->pid = fork();
+	if (k->pid < 0)
+		return -1;
+	if (!k->pid) {
+		close(ready[0]);
+		close(go[1]);
+		close(res[0]);
+		if (other_off != ULONG_MAX) {
+			/* Map only one other page of the range. */
+			unsigned char *o;
+
+			munmap(va, 2 * blk);
+			o = map_at(other_off, ps);
+			if (!o)
+				_exit(6);
+			va = o;
+			poff = 0;
+			touch_again = 0;
+		}
+		child_mapper(va, poff, touch_again, neigh, nneigh, woff,
+			     ready[1], go[0], res[1]);
+	}
+	close(ready[1]);
+	close(go[0]);
+	close(res[1]);
+	k->ready_r = ready[0];
+	k->go_w = go[1];
+	k->res_r = res[0];
+	return 0;
+}
+
+static int collect(struct kid *k, struct result *r)
+{
+	int st, ok_read;
+
+	if (write(k->go_w, "g", 1) != 1)
+		return -1;
+	ok_read = read(k->res_r, r, sizeof(*r)) == sizeof(*r);
+	waitpid(k->pid, &st, 0);
+	close(k->ready_r);
+	close(k->go_w);
+	close(k->res_r);
+	if (!ok_read)
+		diag("child %d: no result, status 0x%x", k->pid, st);
+	return ok_read ? 0 : -1;
+}
+
+static int cmd_basic(int native)
+{
+	unsigned long woff = first + blk;	/* window: two blocks */
+	unsigned long poff = blk + 3 * ps;	/* poisoned page: block 2 of the window */
+	unsigned long neigh[] = { poff - ps, poff + ps, blk, 2 * blk - ps, 0 };
+	unsigned long other = woff + 3 * blk;
+	unsigned long pfn = pfn_of(woff + poff);
+	struct result ra, rb, rc;
+	struct kid a, b, c;
+	unsigned char *va;
+	char exp[64];
+	int err, before, has_native, i;
+	unsigned long v, t0, t1;
+	ssize_t n;
+
+	if (woff + 4 * blk > flen) {
+		ok(0, "range of %lu bytes holds 4 blocks of %lu",
+		   flen, blk);
+		return 1;
+	}
+	va = map_at(woff, 2 * blk);
+	ok(!!va, "map two %lu KiB blocks at an aligned address",
+	   blk >> 10);
+	if (!va)
+		return 1;
+	for (i = 0; i < (int)ARRAY_SIZE(neigh); i++)
+		put(va + neigh[i], pattern(woff + neigh[i]));
+	put(va + poff, pattern(woff + poff));
+	{
+		unsigned char *o = map_at(other, ps);
+
+		if (o) {
+			put(o, pattern(other));
+			munmap(o, ps);
+		}
+	}
+
+	has_native = sources_have("native");
+	if (native && !mf_file) {
+		ok(0, "native: --mf given");
+		return 1;
+	}
+
+	spawn(&a, va, poff, 1, neigh, 5, woff, ULONG_MAX);
+	spawn(&b, va, poff, 0, NULL, 0, woff, ULONG_MAX);
+	spawn(&c, va, poff, 0, NULL, 0, woff, other);
+	/* The injector does not map the page. */
+	munmap(va, 2 * blk);
+	ok(!ctl_wait(a.ready_r) && !ctl_wait(b.ready_r) && !ctl_wait(c.ready_r),
+	   "three processes mapped their pages");
+
+	before = count_lines(POISONED);
+	t0 = now_ns();
+	err = inject_via(native ? mf_file : INJECT, pfn);
+	t1 = now_ns();
+	if (native && !has_native) {
+		ok(err == ENXIO,
+		   "memory_failure(pfn %#lx) without the native path fails with ENXIO (got %s)",
+		   pfn, strerror(err));
+		ok(count_lines(POISONED) == before,
+		   "memory_failure without the native path records nothing");
+		collect(&a, &ra);
+		collect(&b, &rb);
+		collect(&c, &rc);
+		ok(ra.s.n_ao + ra.s.n_ar + rb.s.n_ao + rc.s.n_ao == 0,
+		   "nobody signalled without the native path");
+		return 0;
+	}
+	ok(!err, "%s pfn %#lx (%.1f us)", native ?
+	   "memory_failure(MF_SW_SIMULATED) on" : "inject", pfn,
+	   (t1 - t0) / 1000.0);
+	if (err)
+		diag("write: %s", strerror(err));
+
+	collect(&a, &ra);
+	collect(&b, &rb);
+	collect(&c, &rc);
+
+	ok(ra.s.n_ao == 1 && ra.s.ao_addr == (unsigned long)va + poff &&
+	   ra.s.ao_lsb == pshift,
+	   "mapper A: one SIGBUS BUS_MCEERR_AO at the page (n=%d addr=%#lx want %#lx lsb=%d)",
+	   ra.s.n_ao, (unsigned long)ra.s.ao_addr,
+	   (unsigned long)(unsigned long)(va + poff), ra.s.ao_lsb);
+	ok(rb.s.n_ao == 1 && rb.s.ao_addr == (unsigned long)va + poff,
+	   "mapper B: SIGBUS BUS_MCEERR_AO too (n=%d addr=%#lx)",
+	   rb.s.n_ao, (unsigned long)rb.s.ao_addr);
+	ok(ra.touched_ar && ra.s.n_ar == 1 &&
+	   ra.s.ar_addr == (unsigned long)va + poff && ra.s.ar_lsb == pshift,
+	   "mapper A: touching the page again gives BUS_MCEERR_AR at its address (faulted=%d n=%d addr=%#lx lsb=%d)",
+	   ra.touched_ar, ra.s.n_ar, (unsigned long)ra.s.ar_addr,
+	   ra.s.ar_lsb);
+	ok(ra.neigh_n == 5 && ra.neigh_ok == 5,
+	   "mapper A: neighbours (same huge block and the other) read their pattern (%d/%d)",
+	   ra.neigh_ok, ra.neigh_n);
+	ok(rc.s.n_ao + rc.s.n_ar + rc.s.n_other == 0,
+	   "a process mapping another page is not signalled");
+
+	n = pread(fd, &v, sizeof(v), foff + woff + poff);
+	ok(n < 0 && errno == EIO, "pread over the poisoned page fails with EIO (%zd, %s)",
+	   n, n < 0 ? strerror(errno) : "no error");
+	n = pread(fd, &v, sizeof(v), foff + woff + poff + ps);
+	ok(n == sizeof(v) && v == pattern(woff + poff + ps),
+	   "pread of the next page reads its pattern");
+
+	snprintf(exp, sizeof(exp), "0x%lx %s", pfn, native ? "native" : "inject");
+	ok(file_has_line(POISONED, exp) == 1, "debugfs poisoned lists '%s'", exp);
+
+	if (native)
+		return 0;
+
+	err = inject_via(INJECT, pfn);
+	ok(err == EHWPOISON, "injecting it again fails with EHWPOISON (%s)",
+	   strerror(err));
+	before = count_lines(POISONED);
+	err = inject_via(INJECT, 1);
+	ok(err == ENXIO, "injecting pfn 0x1 (no range) fails with ENXIO (%s)",
+	   strerror(err));
+	err = inject_via(INJECT, pfn0 + (flen >> pshift));
+	ok(err == ENXIO, "injecting the pfn after the range fails with ENXIO (%s)",
+	   strerror(err));
+	err = write_file(INJECT, "zap\n");
+	ok(err == EINVAL, "injecting 'zap' fails with EINVAL (%s)", strerror(err));
+	ok(count_lines(POISONED) == before,
+	   "refused injections record nothing (%d poisoned)", before);
+	return 0;
+}
+
+/* ---- race ---- */
+
+static int cmd_race(int n)
+{
+	unsigned long woff = first + 5 * blk, wlen = 2 * blk;
+	unsigned long npages = wlen / ps, i;
+	unsigned long *inj = calloc(n, sizeof(*inj));
+	int *stop;
+	unsigned char *va;
+	pid_t kids[2];
+	int k, st, bad = 0, res[2];
+
+	if (woff + wlen > flen || !inj || n > (int)npages / 4) {
+		ok(0, "room for %d injections", n);
+		return 1;
+	}
+	stop = mmap(NULL, ps, PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	va = map_at(woff, wlen);
+	if (!va || stop == MAP_FAILED) {
+		ok(0, "map the window");
+		return 1;
+	}
+	for (i = 0; i < npages; i++)
+		put(va + i * ps, pattern(woff + i * ps));
+	for (k = 0; k < n; k++)
+		inj[k] = (unsigned long)(k * 4 + 1) * (npages / (4 * n)) % npages;
+	munmap(va, wlen);
+	__atomic_store_n(stop, 0, __ATOMIC_RELAXED);
+	if (pipe(res))
+		return 1;
+
+	for (k = 0; k < 2; k++) {
+		kids[k] = fork();
+		if (!kids[k]) {
+			unsigned long v, loops = 0;
+			int errors = 0, j;
+
+			catch_sigbus();
+			while (!__atomic_load_n(stop, __ATOMIC_RELAXED)) {
+				unsigned char *m = map_at(woff, wlen);
+
+				if (!m)
+					_exit(7);
+				for (i = 0; i < npages &&
+				     !__atomic_load_n(stop, __ATOMIC_RELAXED); i++)
+					touch((m + i * ps), &v);
+				munmap(m, wlen);
+				loops++;
+			}
+			/* Verify: injected pages fault, the others read. */
+			va = map_at(woff, wlen);
+			for (i = 0; va && i < npages; i++) {
+				int poisoned = 0, f;
+
+				for (j = 0; j < n; j++)
+					poisoned |= inj[j] == i;
+				f = touch((va + i * ps), &v);
+				if (poisoned ? !f || rec.ar_addr !=
+					       (unsigned long)(va + i * ps) :
+					       f || v != pattern(woff + i * ps))
+					errors++;
+			}
+			{
+				unsigned long m[2] = { errors, loops };
+
+				if (write(res[1], m, sizeof(m)) != sizeof(m))
+					_exit(8);
+			}
+			_exit(0);
+		}
+	}
+	usleep(20000);
+	for (k = 0; k < n; k++) {
+		int err = inject_via(INJECT, pfn_of(woff + inj[k] * ps));
+
+		if (err) {
+			bad++;
+			diag("inject %d: %s", k, strerror(err));
+		}
+		usleep(1000);
+	}
+	__atomic_store_n(stop, 1, __ATOMIC_RELAXED);
+	ok(!bad, "%d injections into a window two processes keep faulting",
+	   n);
+	for (k = 0; k < 2; k++) {
+		unsigned long m[2] = { 1, 0 };
+
+		if (read(res[0], m, sizeof(m)) != sizeof(m))
+			m[0] = 1;
+		waitpid(kids[k], &st, 0);
+		ok(m[0] == 0 && WIFEXITED(st) && !WEXITSTATUS(st),
+		   "faulting process %d: every injected page refused with AR, every other page intact (%lu errors, %lu passes)",
+		   k + 1, m[0], m[1]);
+	}
+	return 0;
+}
+
+/* ---- bench ---- */
+
+static int cmp_u64(const void *a, const void *b)
+{
+	unsigned long x = *(const unsigned long *)a, y = *(const unsigned long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int cmd_bench(int n)
+{
+	unsigned long woff = first + 8 * blk, wlen = 2 * blk;
+	unsigned long npages = wlen / ps;
+	unsigned long *lat = calloc(n, sizeof(*lat));
+	int sp[2], go[2], k, st, got = 0;
+	pid_t kid;
+
+	if (woff + wlen > flen || !lat || n > (int)npages) {
+		ok(0, "bench: room for %d samples", n);
+		return 1;
+	}
+	if (pipe(sp) || pipe(go))
+		return 1;
+	kid = fork();
+	if (!kid) {
+		unsigned char *m = map_at(woff, wlen);
+		unsigned long v;
+		unsigned long i;
+
+		close(sp[0]);
+		sig_pipe = sp[1];
+		catch_sigbus();
+		if (!m)
+			_exit(7);
+		for (i = 0; i < npages; i++)
+			touch((m + i * ps), &v);
+		{
+			unsigned long r[2] = { 0, (unsigned long)m };
+
+			if (write(sp[1], r, sizeof(r)) != sizeof(r))
+				_exit(8);
+		}
+		ctl_wait(go[0]);
+		_exit(0);
+	}
+	close(sp[1]);
+	{
+		unsigned long r[2];
+
+		if (read(sp[0], r, sizeof(r)) != sizeof(r)) {
+			ok(0, "bench: mapper ready");
+			return 1;
+		}
+	}
+	for (k = 0; k < n; k++) {
+		unsigned long t0 = now_ns(), r[2];
+		int err = inject_via(INJECT, pfn_of(woff + (unsigned long)k * ps));
+
+		if (err) {
+			diag("inject: %s", strerror(err));
+			break;
+		}
+		if (read(sp[0], r, sizeof(r)) != sizeof(r))
+			break;
+		lat[got++] = r[0] - t0;
+	}
+	if (write(go[1], "g", 1) != 1)
+		diag("go: %s", strerror(errno));
+	waitpid(kid, &st, 0);
+	ok(got == n, "bench: %d of %d injections signalled", got, n);
+	if (!got)
+		return 1;
+	qsort(lat, got, sizeof(*lat), cmp_u64);
+	printf("BENCH samples=%d min_us=%.1f median_us=%.1f p90_us=%.1f max_us=%.1f\n",
+	       got, lat[0] / 1000.0, lat[got / 2] / 1000.0,
+	       lat[got * 9 / 10] / 1000.0, lat[got - 1] / 1000.0);
+	return 0;
+}
+
+static void bad_usage(void)
+{
+	fprintf(stderr, "usage: poison-test --dev PATH --off BYTES --len BYTES\n"
+		"         --pfn PFN [--first BYTES] [--mf FILE] [--label TEXT]\n"
+		"         basic|native|race N|bench N\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	const char *dev = NULL;
+	int i;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (i = 1; i < argc && argv[i][0] == '-'; i += 2) {
+		if (i + 1 >= argc)
+			bad_usage();
+		if (!strcmp(argv[i], "--dev"))
+			dev = argv[i + 1];
+		else if (!strcmp(argv[i], "--off"))
+			foff = strtoull(argv[i + 1], NULL, 0);
+		else if (!strcmp(argv[i], "--len"))
+			flen = strtoull(argv[i + 1], NULL, 0);
+		else if (!strcmp(argv[i], "--pfn"))
+			pfn0 = strtoul(argv[i + 1], NULL, 0);
+		else if (!strcmp(argv[i], "--first"))
+			first = strtoull(argv[i + 1], NULL, 0);
+		else if (!strcmp(argv[i], "--mf"))
+			mf_file = argv[i + 1];
+		else if (!strcmp(argv[i], "--label"))
+			label = argv[i + 1];
+		else
+			bad_usage();
+	}
+	if (i >= argc || !dev || !flen || !pfn0)
+		bad_usage();
+
+	ps = sysconf(_SC_PAGESIZE);
+	pshift = __builtin_ctzl(ps);
+	blk = (unsigned long)ps * (ps / 8);
+
+	fd = open(dev, O_RDWR);
+	if (fd < 0) {
+		ok(0, "open %s: %s", dev, strerror(errno));
+		return 1;
+	}
+
+	if (!strcmp(argv[i], "basic"))
+		cmd_basic(0);
+	else if (!strcmp(argv[i], "native"))
+		cmd_basic(1);
+	else if (!strcmp(argv[i], "race") && i + 1 < argc)
+		cmd_race(atoi(argv[i + 1]));
+	else if (!strcmp(argv[i], "bench") && i + 1 < argc)
+		cmd_bench(atoi(argv[i + 1]));
+	else
+		bad_usage();
+	close(fd);
+	return failures ? 1 : 0;
+}
