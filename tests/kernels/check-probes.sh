@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # Compare the compat probe results of the last matrix build of each kernel
-# ($NVGRACE_CACHE/build/<series>-<arch>/.compat/) with probes-expected.
+# ($NVGRACE_CACHE/build/<series>-<arch>/.compat/, or under $NVGRACE_BUILD_ROOT)
+# with probes-expected.
 # One TAP line per kernel; a probe without an expectation line fails too.
 #
 #   check-probes.sh [--series "6.1 7.3"] [--arch "amd64 arm64"]
@@ -68,7 +69,7 @@ done
 
 for s in $series; do
 	for a in $arches; do
-		dir=$(find "$NVGRACE_CACHE/build/$s-$a/.compat" -name nvgrace-config.h \
+		dir=$(find "${NVGRACE_BUILD_ROOT:-$NVGRACE_CACHE/build}/$s-$a/.compat" -name nvgrace-config.h \
 			-printf '%h\n' 2>/dev/null | head -n1)
 		if [ -z "$dir" ]; then
 			echo "not ok - probes $s/$a: no results (was the matrix built?)"
