@@ -489,6 +489,8 @@ static int nvgrace_register_poison(struct nvgrace_vfio_device *nvdev,
 	space->pfn_last = space->pfn_first + (region->length >> PAGE_SHIFT) - 1;
 	space->mapping = nvgrace_device_mapping(nvdev);
 	space->pfn_to_vma_pgoff = nvgrace_pfn_to_vma_pgoff;
+	/* The fault path checks for poison and maps under memory_lock. */
+	space->fault_lock = &nvdev->core_device.memory_lock;
 	return nvgrace_poison_register(space);
 }
 
