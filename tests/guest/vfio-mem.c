@@ -527,6 +527,21 @@ static int cmd_mmap(unsigned int index)
 	return failures ? 1 : 0;
 }
 
+/* Open the device and map LEN bytes of usemem, 2 MiB-aligned; NULL on failure. */
+static volatile uint64_t *open_and_map(uint64_t len)
+{
+	void *m;
+
+	open_device();
+	catch_sigbus();
+	m = map_aligned(4, len, 2ULL << 20);
+	if (m == MAP_FAILED) {
+		ok(0, "mmap %" PRIu64 " MiB of usemem (%s)", len >> 20, strerror(errno));
+		return NULL;
+	}
+	return m;
+}
+
 /* ---- reset ------------------------------------------------------------- */
 
 static int regs_write(uint32_t val)
@@ -545,13 +560,9 @@ static int cmd_reset(unsigned int delay_ms)
 	pid_t child;
 	int status;
 
-	open_device();
-	catch_sigbus();
-	m = map_aligned(4, len, 2ULL << 20);
-	if (m == MAP_FAILED) {
-		ok(0, "mmap 4 MiB of usemem (%s)", strerror(errno));
+	m = open_and_map(len);
+	if (!m)
 		return 1;
-	}
 	for (i = 0; i < len / 8; i += 512)
 		m[i] = MAGIC ^ i;
 	ok(!regs_write(0), "GPU made not ready through BAR0 (registers cleared)");
@@ -595,13 +606,9 @@ static int cmd_memdisable(void)
 	uint16_t cmd = 0, off;
 	int code;
 
-	open_device();
-	catch_sigbus();
-	m = map_aligned(4, len, 2ULL << 20);
-	if (m == MAP_FAILED) {
-		ok(0, "mmap 4 MiB of usemem (%s)", strerror(errno));
+	m = open_and_map(len);
+	if (!m)
 		return 1;
-	}
 	ok(!touch(&m[0], 1, MAGIC), "mapping works with memory decode on");
 	if (pread(h.device, &cmd, 2, cfg(0x4)) != 2) {
 		ok(0, "read PCI_COMMAND");
