@@ -5,6 +5,7 @@
 # shellcheck source=tests/guest/lib.inc
 . /nvgrace/tests/lib.inc
 
+# shellcheck disable=SC2119 # no extra firmware parameters
 if ! bind_with_props; then
 	nok "bind the stand-in with firmware properties"
 	exit 1

@@ -47,8 +47,6 @@ static int failures;
 static const char *bdf;
 
 static void ok(int cond, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void ok(int cond, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -76,12 +74,13 @@ static double now_ms(void)
 }
 
 struct region {
-	uint64_t phys, length, bar_size;
+	__u64 phys, length, bar_size;
 };
 
 /* /sys/bus/pci/devices/BDF/nvgrace/NAME as "0xPHYS LENGTH BARSIZE". */
 static int sysfs_region(const char *name, struct region *r)
 {
+	unsigned long long phys, length, bar_size;
 	char path[256];
 	FILE *f;
 	int n;
@@ -91,9 +90,11 @@ static int sysfs_region(const char *name, struct region *r)
 	f = fopen(path, "r");
 	if (!f)
 		return -1;
-	n = fscanf(f, "%" SCNx64 " %" SCNu64 " %" SCNu64, &r->phys,
-		   &r->length, &r->bar_size);
+	n = fscanf(f, "%llx %llu %llu", &phys, &length, &bar_size);
 	fclose(f);
+	r->phys = phys;
+	r->length = length;
+	r->bar_size = bar_size;
 	return n == 3 ? 0 : -1;
 }
 
@@ -119,8 +120,8 @@ static int region_of(unsigned int index, struct region *r)
 }
 
 /* Run FN on usemem, and on resmem where the device has it. */
-static void for_each_region(void (*fn)(unsigned int, const struct region *),
-			    const char *what)
+static void run_on_regions(void (*fn)(unsigned int, const struct region *),
+			   const char *what)
 {
 	struct region r;
 
@@ -151,9 +152,9 @@ static void check_region_info(unsigned int index, const struct region *r)
 		return;
 	}
 	ok(info->size == r->bar_size,
-	   "region %u size is the emulated BAR size %#" PRIx64 " (got %#llx)",
+	   "region %u size is the emulated BAR size %#llx (got %#llx)",
 	   index, r->bar_size, (unsigned long long)info->size);
-	ok(info->offset == (uint64_t)region_off(index),
+	ok(info->offset == (__u64)region_off(index),
 	   "region %u offset is index << 40", index);
 	ok((info->flags & 7) == (VFIO_REGION_INFO_FLAG_READ |
 				 VFIO_REGION_INFO_FLAG_WRITE |
@@ -171,7 +172,7 @@ static void check_region_info(unsigned int index, const struct region *r)
 	}
 	ok(sparse && sparse->nr_areas == 1 && sparse->areas[0].offset == 0 &&
 	   sparse->areas[0].size == r->length,
-	   "region %u sparse-mmap cap: one area [0, %#" PRIx64 ")", index,
+	   "region %u sparse-mmap cap: one area [0, %#llx)", index,
 	   r->length);
 
 	/* Too small a buffer: the size needed comes back, no cap copied. */
@@ -189,7 +190,7 @@ static int cmd_regions(void)
 	struct vfio_region_info info = { .argsz = sizeof(info) };
 
 	open_device();
-	for_each_region(check_region_info, "region info");
+	run_on_regions(check_region_info, "region info");
 
 	info.index = 1000;
 	errno = 0;
@@ -212,14 +213,14 @@ static off_t cfg(unsigned int reg)
 	return region_off(VFIO_PCI_CONFIG_REGION_INDEX) + reg;
 }
 
-static int cfg_write(unsigned int reg, uint64_t val, unsigned int width)
+static int cfg_write(unsigned int reg, __u64 val, unsigned int width)
 {
 	return pwrite(h.device, &val, width, cfg(reg)) == (ssize_t)width ? 0 : -1;
 }
 
-static uint64_t cfg_read64(unsigned int reg, unsigned int width)
+static __u64 cfg_read64(unsigned int reg, unsigned int width)
 {
-	uint64_t val = 0, part;
+	__u64 val = 0, part;
 	unsigned int i;
 
 	for (i = 0; i < 8; i += width) {
@@ -231,7 +232,7 @@ static uint64_t cfg_read64(unsigned int reg, unsigned int width)
 	return val;
 }
 
-static void bar_write64(unsigned int reg, uint64_t val, unsigned int width)
+static void bar_write64(unsigned int reg, __u64 val, unsigned int width)
 {
 	unsigned int i;
 
@@ -244,7 +245,7 @@ static int cmd_barsize(void)
 	static const unsigned int widths[] = { 1, 2, 4, 8 };
 	struct { unsigned int index, reg; } bars[] = { { 4, 0x20 }, { 2, 0x18 } };
 	unsigned int b, w;
-	uint64_t got, want, addr;
+	__u64 got, want, addr;
 	struct region r;
 	unsigned char bytes[16];
 
@@ -256,18 +257,20 @@ static int cmd_barsize(void)
 		}
 		want = ~(r.bar_size - 1) | 0xc;
 		got = cfg_read64(bars[b].reg, 4);
-		ok(got == 0xc, "BAR%u reads 64-bit prefetchable, address 0 after open (%#" PRIx64 ")",
+		ok(got == 0xc,
+		   "BAR%u reads 64-bit prefetchable, address 0 after open (%#llx)",
 		   bars[b].index, got);
 		for (w = 0; w < 4; w++) {
 			bar_write64(bars[b].reg, ~0ULL, widths[w]);
 			got = cfg_read64(bars[b].reg, widths[w]);
-			ok(got == want, "BAR%u sizing with %u-byte accesses: %#" PRIx64 " (want %#" PRIx64 ")",
+			ok(got == want,
+			   "BAR%u sizing with %u-byte accesses: %#llx (want %#llx)",
 			   bars[b].index, widths[w], got, want);
 		}
 		addr = 0x0000123400000000ULL & ~(r.bar_size - 1);
 		bar_write64(bars[b].reg, addr, 4);
 		got = cfg_read64(bars[b].reg, 8);
-		ok(got == (addr | 0xc), "BAR%u keeps an address written to it (%#" PRIx64 ")",
+		ok(got == (addr | 0xc), "BAR%u keeps an address written to it (%#llx)",
 		   bars[b].index, got);
 		/* Unaligned: zero 3 bytes at offset 5 of an all-ones register. */
 		bar_write64(bars[b].reg, ~0ULL, 8);
@@ -276,7 +279,7 @@ static int cmd_barsize(void)
 		   "BAR%u takes an unaligned 3-byte write", bars[b].index);
 		got = cfg_read64(bars[b].reg, 1);
 		want = (0x000000ffffffffffULL & ~(r.bar_size - 1)) | 0xc;
-		ok(got == want, "BAR%u after the unaligned write: %#" PRIx64 " (want %#" PRIx64 ")",
+		ok(got == want, "BAR%u after the unaligned write: %#llx (want %#llx)",
 		   bars[b].index, got, want);
 		bar_write64(bars[b].reg, 0, 8);
 	}
@@ -300,7 +303,7 @@ static int cmd_barsize(void)
 		skip("emulated BARs cleared by VFIO_DEVICE_RESET", strerror(errno));
 	} else {
 		got = cfg_read64(0x20, 4);
-		ok(got == 0xc, "emulated BAR4 cleared by VFIO_DEVICE_RESET (%#" PRIx64 ")", got);
+		ok(got == 0xc, "emulated BAR4 cleared by VFIO_DEVICE_RESET (%#llx)", got);
 	}
 	vfio_close(&h);
 	return failures ? 1 : 0;
@@ -320,6 +323,10 @@ static void *bad_buffer(void)
 
 static void rw_region(unsigned int index, const struct region *r)
 {
+	static const unsigned char ones[16] = {
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	};
 	off_t base = region_off(index);
 	unsigned char in[64], out[64];
 	ssize_t n;
@@ -346,13 +353,13 @@ static void rw_region(unsigned int index, const struct region *r)
 		memset(in, 0, sizeof(in));
 		n = pread(h.device, in, 16, base + r->length - 8);
 		ok(n == 16 && !memcmp(in, out, 8) &&
-		   !memcmp(in + 8, "\xff\xff\xff\xff\xff\xff\xff\xff", 8),
+		   !memcmp(in + 8, ones, 8),
 		   "region %u: read across the end of memory: data, then 0xFF padding", index);
 		ok(pwrite(h.device, out, 16, base + r->length + 64) == 16,
 		   "region %u: write into the padding is accepted", index);
 		memset(in, 0, sizeof(in));
 		ok(pread(h.device, in, 16, base + r->length + 64) == 16 &&
-		   !memcmp(in, "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff", 16),
+		   !memcmp(in, ones, 16),
 		   "region %u: ...and dropped (reads 0xFF)", index);
 	} else {
 		skip("read/write across the padding", "memory fills the BAR");
@@ -379,7 +386,7 @@ static int cmd_rw(void)
 	char c;
 
 	open_device();
-	for_each_region(rw_region, "read/write");
+	run_on_regions(rw_region, "read/write");
 	errno = 0;
 	ok(pread(h.device, &c, 1, region_off(100)) < 0 && errno == EINVAL,
 	   "read of a region that does not exist is EINVAL (%s)", strerror(errno));
@@ -390,13 +397,13 @@ static int cmd_rw(void)
 /* ---- mmap -------------------------------------------------------------- */
 
 static sigjmp_buf fault_jmp;
-static volatile int fault_code;
+static int fault_code;	/* written by the signal handler */
 
 static void on_sigbus(int sig, siginfo_t *si, void *ctx)
 {
 	(void)sig;
 	(void)ctx;
-	fault_code = si->si_code;
+	__atomic_store_n(&fault_code, si->si_code, __ATOMIC_RELAXED);
 	siglongjmp(fault_jmp, 1);
 }
 
@@ -408,16 +415,31 @@ static void catch_sigbus(void)
 	sigaction(SIGSEGV, &sa, NULL);
 }
 
-/* Touch one byte; 0 if it worked, else the signal's si_code. */
-static int touch(volatile uint64_t *p, int write, uint64_t val)
+/* Accesses the compiler must make exactly as written (device memory). */
+static __u64 mem_read(const __u64 *p)
 {
-	fault_code = 0;
-	if (sigsetjmp(fault_jmp, 1))
-		return fault_code ? fault_code : -1;
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+static void mem_write(__u64 *p, __u64 val)
+{
+	__atomic_store_n(p, val, __ATOMIC_RELAXED);
+}
+
+/* Touch one word; 0 if it worked, else the signal's si_code. */
+static int touch(__u64 *p, int write, __u64 val)
+{
+	int code;
+
+	__atomic_store_n(&fault_code, 0, __ATOMIC_RELAXED);
+	if (sigsetjmp(fault_jmp, 1)) {
+		code = __atomic_load_n(&fault_code, __ATOMIC_RELAXED);
+		return code ? code : -1;
+	}
 	if (write)
-		*p = val;
+		mem_write(p, val);
 	else
-		(void)*p;
+		mem_read(p);
 	return 0;
 }
 
@@ -426,7 +448,7 @@ static int touch(volatile uint64_t *p, int write, uint64_t val)
  * mapping needs the address and the PFN aligned alike; VFIO does not align
  * mmap(NULL) for us, QEMU does).
  */
-static void *map_aligned(unsigned int index, uint64_t len, uint64_t align)
+static void *map_aligned(unsigned int index, __u64 len, __u64 align)
 {
 	char *res, *at;
 
@@ -434,16 +456,16 @@ static void *map_aligned(unsigned int index, uint64_t len, uint64_t align)
 		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (res == MAP_FAILED)
 		return MAP_FAILED;
-	at = (char *)(((uintptr_t)res + align - 1) & ~(uintptr_t)(align - 1));
+	at = (char *)(((unsigned long)res + align - 1) & ~(unsigned long)(align - 1));
 	return mmap(at, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
 		    h.device, region_off(index));
 }
 
 static int cmd_mmap(unsigned int index)
 {
-	uint64_t len, off, base, pages, bad = 0, page = sysconf(_SC_PAGESIZE);
+	__u64 len, off, base, pages, bad = 0, page = sysconf(_SC_PAGESIZE);
 	struct region r, use;
-	volatile uint64_t *m;
+	__u64 *m;
 	double t0, t1;
 	void *p;
 
@@ -487,7 +509,7 @@ static int cmd_mmap(unsigned int index)
 		ok(0, "region %u: mmap of the whole region (%s)", index, strerror(errno));
 		return 1;
 	}
-	ok(1, "region %u: mmap of the whole region (%" PRIu64 " MiB)", index, len >> 20);
+	ok(1, "region %u: mmap of the whole region (%llu MiB)", index, len >> 20);
 	t0 = now_ms();
 	for (off = 0; off < len; off += page) {
 		if (touch(&m[off / 8], 1, MAGIC ^ (base + off))) {
@@ -496,20 +518,20 @@ static int cmd_mmap(unsigned int index)
 		}
 	}
 	t1 = now_ms();
-	ok(!bad, "region %u: first touch of all %" PRIu64 " pages", index, pages);
+	ok(!bad, "region %u: first touch of all %llu pages", index, pages);
 	if (bad)
 		return 1;
-	printf("# first-touch region %u: %" PRIu64 " MiB in %.1f ms\n", index,
+	printf("# first-touch region %u: %llu MiB in %.1f ms\n", index,
 	       len >> 20, t1 - t0);
 	printf("# NVGRACE-METRIC first_touch_ms_region%u %.1f\n", index, t1 - t0);
 	for (off = 0, bad = 0; off < len; off += page)
-		if (m[off / 8] != (MAGIC ^ (base + off)))
+		if (mem_read(&m[off / 8]) != (MAGIC ^ (base + off)))
 			bad++;
-	ok(!bad, "region %u: every page reads back its pattern (%" PRIu64 " bad)", index, bad);
+	ok(!bad, "region %u: every page reads back its pattern (%llu bad)", index, bad);
 
 	/* The same memory through read(): mmap and read() agree. */
 	{
-		uint64_t v = 0;
+		__u64 v = 0;
 
 		ok(pread(h.device, &v, 8, region_off(index) + len / 2) == 8 &&
 		   v == (MAGIC ^ (base + len / 2)),
@@ -518,9 +540,9 @@ static int cmd_mmap(unsigned int index)
 	}
 	/* What the host must find in the backing file (offset from usemem). */
 	for (off = 0; off < len; off += len / 8)
-		printf("# NVGRACE-HOSTCHECK %#" PRIx64 " u64:%#llx\n", base + off,
+		printf("# NVGRACE-HOSTCHECK %#llx u64:%#llx\n", base + off,
 		       (unsigned long long)(MAGIC ^ (base + off)));
-	printf("# NVGRACE-HOSTCHECK %#" PRIx64 " u64:%#llx\n",
+	printf("# NVGRACE-HOSTCHECK %#llx u64:%#llx\n",
 	       base + len - page, (unsigned long long)(MAGIC ^ (base + len - page)));
 	munmap((void *)m, len);
 	vfio_close(&h);
@@ -528,7 +550,7 @@ static int cmd_mmap(unsigned int index)
 }
 
 /* Open the device and map LEN bytes of usemem, 2 MiB-aligned; NULL on failure. */
-static volatile uint64_t *open_and_map(uint64_t len)
+static __u64 *open_and_map(__u64 len)
 {
 	void *m;
 
@@ -536,7 +558,7 @@ static volatile uint64_t *open_and_map(uint64_t len)
 	catch_sigbus();
 	m = map_aligned(4, len, 2ULL << 20);
 	if (m == MAP_FAILED) {
-		ok(0, "mmap %" PRIu64 " MiB of usemem (%s)", len >> 20, strerror(errno));
+		ok(0, "mmap %llu MiB of usemem (%s)", len >> 20, strerror(errno));
 		return NULL;
 	}
 	return m;
@@ -544,7 +566,7 @@ static volatile uint64_t *open_and_map(uint64_t len)
 
 /* ---- reset ------------------------------------------------------------- */
 
-static int regs_write(uint32_t val)
+static int regs_write(__u32 val)
 {
 	off_t bar0 = region_off(VFIO_PCI_BAR0_REGION_INDEX);
 
@@ -554,8 +576,8 @@ static int regs_write(uint32_t val)
 
 static int cmd_reset(unsigned int delay_ms)
 {
-	uint64_t len = 4ULL << 20, i;
-	volatile uint64_t *m;
+	__u64 len = 4ULL << 20, i;
+	__u64 *m;
 	double t0, t1;
 	pid_t child;
 	int status;
@@ -564,7 +586,7 @@ static int cmd_reset(unsigned int delay_ms)
 	if (!m)
 		return 1;
 	for (i = 0; i < len / 8; i += 512)
-		m[i] = MAGIC ^ i;
+		mem_write(&m[i], MAGIC ^ i);
 	ok(!regs_write(0), "GPU made not ready through BAR0 (registers cleared)");
 	if (ioctl(h.device, VFIO_DEVICE_RESET)) {
 		skip("VFIO_DEVICE_RESET while mapped", strerror(errno));
@@ -585,11 +607,11 @@ static int cmd_reset(unsigned int delay_ms)
 	   "first access waited for readiness: %.0f ms (GPU ready after %u ms)",
 	   t1 - t0, delay_ms);
 	for (i = 0; i < len / 8; i += 512)
-		if (m[i] != (MAGIC ^ i))
+		if (mem_read(&m[i]) != (MAGIC ^ i))
 			break;
 	ok(i >= len / 8, "the data survived the reset and faults back in");
 	t0 = now_ms();
-	(void)m[len / 8 - 1];
+	mem_read(&m[len / 8 - 1]);
 	t1 = now_ms();
 	ok(t1 - t0 < delay_ms / 2.0, "later accesses do not wait (%.1f ms)", t1 - t0);
 	munmap((void *)m, len);
@@ -601,9 +623,9 @@ static int cmd_reset(unsigned int delay_ms)
 
 static int cmd_memdisable(void)
 {
-	uint64_t len = 4ULL << 20;
-	volatile uint64_t *m;
-	uint16_t cmd = 0, off;
+	__u64 len = 4ULL << 20;
+	__u64 *m;
+	__u16 cmd = 0, off;
 	int code;
 
 	m = open_and_map(len);
@@ -622,7 +644,7 @@ static int cmd_memdisable(void)
 	ok(code == BUS_ADRERR, "a never-touched page too: SIGBUS (si_code %d)", code);
 	ok(pwrite(h.device, &cmd, 2, cfg(0x4)) == 2, "set memory decode again");
 	code = touch(&m[0], 0, 0);
-	ok(!code && m[0] == MAGIC, "mapping faults back in with the data intact");
+	ok(!code && mem_read(&m[0]) == MAGIC, "mapping faults back in with the data intact");
 	munmap((void *)m, len);
 	vfio_close(&h);
 	return failures ? 1 : 0;
@@ -634,7 +656,7 @@ static int cmd_ioeventfd(void)
 {
 	struct vfio_device_ioeventfd ev = {
 		.argsz = sizeof(ev), .flags = VFIO_DEVICE_IOEVENTFD_32,
-		.offset = (uint64_t)region_off(4), .data = 0, .fd = -1,
+		.offset = (__u64)region_off(4), .data = 0, .fd = -1,
 	};
 
 	open_device();
@@ -651,17 +673,17 @@ static int cmd_ioeventfd(void)
  * every kernel accepts are used.
  */
 struct ng_bind_iommufd {
-	uint32_t argsz, flags;
-	int32_t iommufd;
-	uint32_t out_devid;
+	__u32 argsz, flags;
+	__s32 iommufd;
+	__u32 out_devid;
 };
 
 struct ng_attach_pt {
-	uint32_t argsz, flags, pt_id;
+	__u32 argsz, flags, pt_id;
 };
 
 struct ng_ioas_alloc {
-	uint32_t size, flags, out_ioas_id;
+	__u32 size, flags, out_ioas_id;
 };
 
 #define NG_VFIO_DEVICE_BIND_IOMMUFD	_IO(VFIO_TYPE, VFIO_BASE + 18)
@@ -674,7 +696,7 @@ static int cmd_cdev(void)
 	struct ng_attach_pt attach = { .argsz = sizeof(attach) };
 	struct ng_ioas_alloc ioas = { .size = sizeof(ioas) };
 	char path[256], name[64] = "";
-	volatile uint64_t *m;
+	__u64 *m;
 	struct region r;
 	FILE *f;
 	int iommufd;
@@ -689,7 +711,8 @@ static int cmd_cdev(void)
 	pclose(f);
 	name[strcspn(name, "\n")] = '\0';
 	snprintf(path, sizeof(path), "/dev/vfio/devices/%s", name);
-	h.container = h.group = -1;
+	h.container = -1;
+	h.group = -1;
 	h.device = open(path, O_RDWR);
 	ok(h.device >= 0, "open %s", path);
 	iommufd = open("/dev/iommu", O_RDWR);
@@ -714,7 +737,7 @@ static int cmd_cdev(void)
 	ok(m != MAP_FAILED, "mmap 64 MiB of usemem through the cdev");
 	if (m == MAP_FAILED)
 		return 1;
-	ok(!touch(&m[4096], 1, MAGIC) && m[4096] == MAGIC,
+	ok(!touch(&m[4096], 1, MAGIC) && mem_read(&m[4096]) == MAGIC,
 	   "write and read back through the cdev mapping");
 	munmap((void *)m, 64ULL << 20);
 	close(h.device);
@@ -727,11 +750,11 @@ static int cmd_cdev(void)
 
 struct ng_dma_buf_req {
 	struct vfio_device_feature hdr;
-	uint32_t region_index, open_flags, flags, nr_ranges;
-	uint64_t offset, length;
+	__u32 region_index, open_flags, flags, nr_ranges;
+	__u64 offset, length;
 };
 
-static int dmabuf_get(unsigned int index, uint64_t offset, uint64_t length)
+static int dmabuf_get(unsigned int index, __u64 offset, __u64 length)
 {
 	struct ng_dma_buf_req req = {
 		.hdr.argsz = sizeof(req),
@@ -819,10 +842,11 @@ static int sysfs_enable(int on)
 	return fclose(f) || ret;
 }
 
-static int cmd_regs(uint32_t val)
+static int cmd_regs(__u32 val)
 {
 	char path[256];
-	volatile uint8_t *bar;
+	__u32 *c2c, *hbm;
+	void *bar;
 	int fd;
 
 	/* Memory decode must be on for the writes to reach the BAR. */
@@ -839,17 +863,20 @@ static int cmd_regs(uint32_t val)
 		fprintf(stderr, "vfio-mem: mmap %s: %s\n", path, strerror(errno));
 		return 1;
 	}
-	*(volatile uint32_t *)(bar + C2C_REG) = val;
-	*(volatile uint32_t *)(bar + HBM_REG) = val;
-	if (*(volatile uint32_t *)(bar + HBM_REG) != val)
+	c2c = (__u32 *)((char *)bar + C2C_REG);
+	hbm = (__u32 *)((char *)bar + HBM_REG);
+	__atomic_store_n(c2c, val, __ATOMIC_RELAXED);
+	__atomic_store_n(hbm, val, __ATOMIC_RELAXED);
+	if (__atomic_load_n(hbm, __ATOMIC_RELAXED) != val)
 		return 1;
 	return sysfs_enable(0);
 }
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: vfio-mem regions|barsize|rw|ioeventfd|memdisable|dmabuf|cdev|hold BDF\n"
-		"       vfio-mem mmap BDF INDEX | reset BDF DELAY_MS | regs BDF VALUE\n");
+	fprintf(stderr, "%s",
+		"vfio-mem regions|barsize|rw|ioeventfd|memdisable|dmabuf|cdev|hold BDF\n"
+		"vfio-mem mmap BDF INDEX | reset BDF DELAY_MS | regs BDF VALUE\n");
 	exit(2);
 }
 

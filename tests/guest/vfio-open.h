@@ -33,7 +33,9 @@ static int vfio_open(const char *bdf, struct vfio_handle *h)
 	ssize_t len;
 	char *name;
 
-	h->container = h->group = h->device = -1;
+	h->container = -1;
+	h->group = -1;
+	h->device = -1;
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", bdf);
 	len = readlink(path, link, sizeof(link) - 1);
 	if (len < 0) {
@@ -85,7 +87,9 @@ static void vfio_close(struct vfio_handle *h)
 		close(h->group);
 	if (h->container >= 0)
 		close(h->container);
-	h->container = h->group = h->device = -1;
+	h->container = -1;
+	h->group = -1;
+	h->device = -1;
 }
 
 #endif /* NVGRACE_VFIO_OPEN_H */
