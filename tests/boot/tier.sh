@@ -10,7 +10,7 @@
 # Usage: tier.sh [options]
 #   --kernels "LIST"     ARCH/SERIES words (default: $NG_BOOT_KERNELS below)
 #   --modules-root DIR   pack modules in DIR/<series>-<arch>/*.ko
-#                        (default $NVGRACE_CACHE/build)
+#                        (default $NVGRACE_BUILD_ROOT, else $NVGRACE_CACHE/build)
 #   --modules-from CMD   instead: run "CMD SERIES ARCH"; its last stdout line
 #                        is the directory of that kernel's *.ko
 #   --extra-modules-root DIR  more modules (e.g. test-only ones) from
@@ -33,7 +33,7 @@ set -euo pipefail
 
 NG_BOOT_KERNELS="arm64/6.1 arm64/6.12 arm64/6.17 arm64/6.19 arm64/7.3 amd64/6.1 amd64/7.3"
 
-kernels=$NG_BOOT_KERNELS modroot=$NVGRACE_CACHE/build modfrom='' extraroots=() nomods=0 memdir=''
+kernels=$NG_BOOT_KERNELS modroot=${NVGRACE_BUILD_ROOT:-$NVGRACE_CACHE/build} modfrom='' extraroots=() nomods=0 memdir=''
 tests=() bootargs=()
 while [ $# -gt 0 ]; do
 	case $1 in

@@ -43,7 +43,7 @@ for key in "${keys[@]}"; do
 	fi
 	echo "ok - $name: kernel builds ($kdir)"
 
-	build=$NVGRACE_CACHE/build/custom-$key
+	build=${NVGRACE_BUILD_ROOT:-$NVGRACE_CACHE/build}/custom-$key
 	log=$NVGRACE_CACHE/logs/custom-$key-pack.log
 	mkdir -p "$build"
 	(cd "$top" && git ls-files -co --exclude-standard -- Makefile Kbuild dkms.conf src compat tests/modules |

@@ -13,7 +13,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 series=6.1 arch=amd64
 kdir=$("$here/kernels.sh" headers "$series" "$arch")
-work=$NVGRACE_CACHE/build/errors
+work=${NVGRACE_BUILD_ROOT:-$NVGRACE_CACHE/build}/errors
 src=$work/src
 rm -rf "$work"
 mkdir -p "$src"
