@@ -8,7 +8,8 @@
 # Each tier prints TAP-style lines ("ok - ...", "not ok - ...",
 # "ok - ... # SKIP why"); this script tees them into a log, counts them and
 # ends with one line "N passed, N failed, N skipped". The exit status is 0
-# only when nothing failed. Tier logs and timings go to $NVGRACE_CACHE/logs.
+# only when nothing failed. Tier logs and timings go to $NVGRACE_CACHE/logs
+# (or $NVGRACE_LOGDIR).
 
 set -uo pipefail
 # shellcheck source=tests/lib/common.sh
@@ -17,7 +18,7 @@ set -uo pipefail
 tiers=("$@")
 [ ${#tiers[@]} -gt 0 ] || tiers=(static tools matrix boot custom)
 
-logdir=$NVGRACE_CACHE/logs
+logdir=${NVGRACE_LOGDIR:-$NVGRACE_CACHE/logs}
 mkdir -p "$logdir"
 all=$logdir/check.tap
 : >"$all"
