@@ -12,7 +12,10 @@
  *          process (BUS_MCEERR_AR for a synchronous error, with the
  *          kernel's own address); every other process is signalled by the
  *          module's handler, after the page is zapped, like on every other
- *          kernel.
+ *          kernel. Without the tracepoint (a kernel without tracing) the
+ *          module sees only reports the kernel passes to the callback,
+ *          i.e. for mappings of early-kill processes and of the process
+ *          that consumed the error: the source is then "native-partial".
  *  ghes    older kernels that export the GHES memory-error report chain
  *          (v6.2+): firmware-first reports (CPER memory sections with a
  *          physical address, severity recoverable or worse). There, GHES
@@ -208,7 +211,7 @@ static int nvgrace_sources_fmt(char *buf, size_t size)
 
 #ifdef NVGRACE_NATIVE
 	len += scnprintf(buf + len, size - len, nvgrace_tp_active() ?
-			 " native" : " native-mapped");
+			 " native" : " native-partial");
 #endif
 	if (nvgrace_ghes_on)
 		len += scnprintf(buf + len, size - len, " ghes");
@@ -228,7 +231,7 @@ int nvgrace_poison_sources_init(void)
 
 	ret = nvgrace_tp_init();
 	if (ret && ret != -EOPNOTSUPP)
-		pr_warn("memory_failure_event tracepoint unavailable (%d): native reports reach only mapped pages\n",
+		pr_warn("memory_failure_event tracepoint unavailable (%d): native reports seen only for early-kill mappings\n",
 			ret);
 #ifdef NVGRACE_GHES
 	ghes_register_report_chain(&nvgrace_ghes_nb);

@@ -24,6 +24,9 @@ diag "event sources on $NG_KNAME: $src"
 want=inject
 if grep -qw register_pfn_address_space /proc/kallsyms; then
 	want="inject native"
+	# Kernels without tracing lack the memory_failure_event tracepoint.
+	grep -qw __tracepoint_memory_failure_event /proc/kallsyms ||
+		want="inject native-partial"
 elif grep -qw ghes_register_report_chain /proc/kallsyms; then
 	want="inject ghes"
 fi

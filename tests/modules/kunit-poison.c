@@ -15,8 +15,18 @@ static int tst_pgoff(struct vm_area_struct *vma, unsigned long pfn,
 	return -EINVAL;
 }
 
-/* A dummy mapping: the registry stores the pointer and never follows it. */
+/*
+ * A mapping with no VMAs: the handler walks it (and zaps and signals
+ * nothing), the registry stores the pointer.
+ */
 static struct address_space tst_mapping;
+
+static int tst_suite_init(struct kunit_suite *suite)
+{
+	tst_mapping.i_mmap = RB_ROOT_CACHED;
+	init_rwsem(&tst_mapping.i_mmap_rwsem);
+	return 0;
+}
 
 static void tst_space(struct nvgrace_pfn_space *s, unsigned long first,
 		      unsigned long last)
@@ -107,16 +117,115 @@ static void poison_register_many(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, nvgrace_poison_pfn_registered(0));
 }
 
+/* Reported PFNs are refused by check(), alone and inside a huge block. */
+static void poison_report_check(struct kunit *test)
+{
+	struct nvgrace_pfn_space a;
+
+	tst_space(&a, 0x10000, 0x1ffff);
+	KUNIT_ASSERT_EQ(test, nvgrace_poison_register(&a), 0);
+	KUNIT_EXPECT_FALSE(test, nvgrace_poison_check(&a, 0x10000, 0x10000));
+
+	KUNIT_EXPECT_EQ(test, nvgrace_poison_report(0x10203,
+						    NVGRACE_POISON_SRC_INJECT), 0);
+	KUNIT_EXPECT_TRUE(test, nvgrace_poison_check(&a, 0x10203, 1));
+	KUNIT_EXPECT_FALSE(test, nvgrace_poison_check(&a, 0x10202, 1));
+	KUNIT_EXPECT_FALSE(test, nvgrace_poison_check(&a, 0x10204, 1));
+	/* The 512-page block around it, and blocks ending just before it. */
+	KUNIT_EXPECT_TRUE(test, nvgrace_poison_check(&a, 0x10200, 512));
+	KUNIT_EXPECT_TRUE(test, nvgrace_poison_check(&a, 0x10000, 0x10000));
+	KUNIT_EXPECT_FALSE(test, nvgrace_poison_check(&a, 0x10000, 0x203));
+	KUNIT_EXPECT_TRUE(test, nvgrace_poison_check(&a, 0x10000, 0x204));
+	KUNIT_EXPECT_FALSE(test, nvgrace_poison_check(&a, 0x10203, 0));
+	KUNIT_EXPECT_FALSE(test, nvgrace_poison_check(NULL, 0x10203, 1));
+
+	/* Again: already poisoned. Outside every range: nothing recorded. */
+	KUNIT_EXPECT_EQ(test, nvgrace_poison_report(0x10203,
+						    NVGRACE_POISON_SRC_INJECT),
+			-EHWPOISON);
+	KUNIT_EXPECT_EQ(test, nvgrace_poison_report(0x20000,
+						    NVGRACE_POISON_SRC_INJECT),
+			-ENXIO);
+	KUNIT_EXPECT_EQ(test, nvgrace_poison_count(&a), 1U);
+	nvgrace_poison_flush();
+
+	/* Unregistering drops the records; a new registration starts clean. */
+	nvgrace_poison_unregister(&a);
+	KUNIT_EXPECT_EQ(test, nvgrace_poison_count(&a), 0U);
+	KUNIT_EXPECT_FALSE(test, nvgrace_poison_check(&a, 0x10203, 1));
+	KUNIT_ASSERT_EQ(test, nvgrace_poison_register(&a), 0);
+	KUNIT_EXPECT_FALSE(test, nvgrace_poison_check(&a, 0x10203, 1));
+	nvgrace_poison_unregister(&a);
+}
+
+/* Records stay sorted whatever the report order; the sysfs list shows them. */
+static void poison_report_many(struct kunit *test)
+{
+	const unsigned int n = 200;
+	struct nvgrace_pfn_space a;
+	unsigned int i;
+	char *buf;
+
+	buf = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	tst_space(&a, 0x40000, 0x40000 + 4 * n - 1);
+	KUNIT_ASSERT_EQ(test, nvgrace_poison_register(&a), 0);
+	for (i = 0; i < n; i++)
+		KUNIT_EXPECT_EQ(test,
+				nvgrace_poison_report(0x40000 + 4 * ((i * 37) % n),
+						      NVGRACE_POISON_SRC_INJECT),
+				0);
+	KUNIT_EXPECT_EQ(test, nvgrace_poison_count(&a), n);
+	for (i = 0; i < 4 * n; i++)
+		KUNIT_EXPECT_EQ(test, nvgrace_poison_check(&a, 0x40000 + i, 1),
+				i % 4 == 0);
+	KUNIT_EXPECT_GT(test, nvgrace_poison_show_list(&a, buf), 0);
+	KUNIT_EXPECT_TRUE(test, !strncmp(buf, "0x40000\n0x40004\n0x40008\n", 24));
+	/* Unregister with handling possibly still queued. */
+	nvgrace_poison_unregister(&a);
+	nvgrace_poison_flush();
+	KUNIT_EXPECT_FALSE(test, nvgrace_poison_pfn_registered(0x40000));
+}
+
+#ifdef HAVE_REGISTER_PFN_ADDRESS_SPACE
+/* Ranges are registered with the kernel too: its registry refuses overlaps. */
+static void poison_native_overlap(struct kunit *test)
+{
+	struct pfn_address_space other = { };
+	struct nvgrace_pfn_space a;
+
+	other.node.start = 0x80000;
+	other.node.last = 0x80fff;
+	other.mapping = &tst_mapping;
+	other.pfn_to_vma_pgoff = tst_pgoff;
+	KUNIT_ASSERT_EQ(test, register_pfn_address_space(&other), 0);
+	tst_space(&a, 0x80800, 0x81fff);
+	KUNIT_EXPECT_EQ(test, nvgrace_poison_register(&a), -EBUSY);
+	KUNIT_EXPECT_FALSE(test, nvgrace_poison_pfn_registered(0x81000));
+	unregister_pfn_address_space(&other);
+	KUNIT_EXPECT_EQ(test, nvgrace_poison_register(&a), 0);
+	/* And the kernel now refuses a range overlapping ours. */
+	KUNIT_EXPECT_EQ(test, register_pfn_address_space(&other), -EBUSY);
+	nvgrace_poison_unregister(&a);
+}
+#endif
+
 static struct kunit_case nvgrace_poison_cases[] = {
 	KUNIT_CASE(poison_register_lookup),
 	KUNIT_CASE(poison_register_overlap),
 	KUNIT_CASE(poison_register_bad_input),
 	KUNIT_CASE(poison_register_many),
+	KUNIT_CASE(poison_report_check),
+	KUNIT_CASE(poison_report_many),
+#ifdef HAVE_REGISTER_PFN_ADDRESS_SPACE
+	KUNIT_CASE(poison_native_overlap),
+#endif
 	{}
 };
 
 static struct kunit_suite nvgrace_poison_suite = {
 	.name = "nvgrace-poison-registry",
+	.suite_init = tst_suite_init,
 	.test_cases = nvgrace_poison_cases,
 };
 
