@@ -71,6 +71,8 @@ if [ -z "$grp" ]; then
 fi
 skip "IOMMU off error" "this guest has an IOMMU (covered by tests/tools)"
 
+# The stand-in's readiness registers say "ready" (the driver waits for them).
+check "stand-in GPU made ready" gpu_ready
 check "firmware properties attached (nvgrace-test-fwprops)" \
 	insmod /nvgrace/modules/nvgrace-test-fwprops.ko
 

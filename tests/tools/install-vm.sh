@@ -1,0 +1,169 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# The real install test (not run by default: 10-20 minutes under TCG):
+# a Debian rootfs made with mmdebstrap (amd64, its own kernel, headers, dkms
+# and compiler), booted under QEMU with the GPU stand-in; inside, as PID 1
+# (tests/tools/install-vm-guest.sh): apt install ./nvgrace-dkms_*.deb
+# builds through DKMS, modprobe works, nvgrace-vfio binds the stand-in, the
+# VFIO device opens, doctor --json parses (checked here), a second kernel's
+# headers trigger an automatic DKMS build, apt purge leaves nothing.
+#
+#   tests/tools/install-vm.sh [--suite bookworm|trixie] [--timeout SEC] [-v]
+#
+# bookworm: its 6.1 kernel, then 6.12 headers from bookworm-security;
+# trixie: the 7.x kernel from trixie-backports, then trixie's 6.12 headers.
+#
+# The rootfs image is cached in $NVGRACE_CACHE/install-vm/, keyed by the
+# suite and this script's package list; runs use -snapshot, so the cached
+# image stays clean.
+
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/boot/bootlib.sh
+. "$here/../boot/bootlib.sh"
+top=$NVGRACE_TOP
+
+suite=bookworm timeout=2400 verbose=0
+while [ $# -gt 0 ]; do
+	case $1 in
+	--suite) suite=$2; shift ;;
+	--timeout) timeout=$2; shift ;;
+	-v) verbose=1 ;;
+	*) die "install-vm.sh: unknown argument $1" ;;
+	esac
+	shift
+done
+
+extra_src=()
+case $suite in
+bookworm)
+	# 6.1; the second kernel: bookworm-security's 6.12 headers (gcc-12 too)
+	kpkgs="linux-image-amd64 linux-headers-amd64"
+	second="linux-headers-6.12.*+deb12-amd64"
+	;;
+trixie)
+	# 7.x from trixie-backports; the second kernel: trixie's own 6.12
+	kpkgs="linux-image-amd64/trixie-backports linux-headers-amd64/trixie-backports"
+	second="linux-headers-6.12.*+deb13-amd64"
+	extra_src=("deb http://deb.debian.org/debian trixie-backports main")
+	;;
+*) die "install-vm.sh: unknown suite $suite (bookworm, trixie)" ;;
+esac
+compilers=gcc
+pkgs="$kpkgs $compilers make dkms kmod dwarves initramfs-tools apt-utils mount"
+
+ng_need mmdebstrap e2fsprogs
+ng_qemu_env
+vm=$NVGRACE_CACHE/install-vm
+mkdir -p "$vm"
+# bump when the image recipe below changes
+rev=3
+key=$(printf '%s\n' "$rev" "$suite" "$pkgs" "$second" | sha256sum | cut -c1-12)
+img=$vm/$suite-amd64-$key.img
+
+# 1. The rootfs image (cached).
+if [ ! -s "$img" ]; then
+	msg "install-vm: building the $suite rootfs (mmdebstrap)"
+	root=$vm/root-$suite
+	rm -rf "$root" "$img.tmp" "$vm/$suite"-amd64-*.img
+	# The second kernel and its headers (and what they depend on, but not
+	# what is already installed), downloaded for the offline guest.
+	cat >"$vm/hook.sh" <<EOF
+set -e
+mkdir -p "\$1/nvgrace-second"
+h=\$(chroot "\$1" apt-cache pkgnames linux-headers-6.12 | grep -x '${second//\*/.*}' | sort -V | tail -n 1)
+[ -n "\$h" ]
+deps=\$(chroot "\$1" apt-cache depends "\$h" | sed -n 's/^ *Depends: \\(linux-headers-.*-common\\|linux-kbuild-.*\\)\$/\\1/p' | tr '\\n' ' ')
+# the kernel itself too: the headers depend on it
+k=\$(echo "\$h" | sed 's/^linux-headers-/linux-image-/')
+chroot "\$1" sh -c "cd /nvgrace-second && apt-get download \$h \$deps \$k"
+EOF
+	# shellcheck disable=SC2016 # the hooks' $1 is mmdebstrap's
+	nice -n 10 mmdebstrap --variant=apt --mode=root --arch=amd64 \
+		--include="${pkgs// /,}" \
+		--setup-hook='mkdir -p "$1/etc/initramfs-tools/conf.d" && echo MODULES=most >"$1/etc/initramfs-tools/conf.d/modules"' \
+		--customize-hook='echo nvgrace-install >"$1/etc/hostname"' \
+		--customize-hook="sh $vm/hook.sh \"\$1\"" \
+		--customize-hook='printf "%s\n" "#!/bin/sh" "export PATH=/usr/sbin:/usr/bin:/sbin:/bin" "mount -t devtmpfs devtmpfs /dev" "mkdir -p /payload" "mount -o ro /dev/vdb /payload" "exec /payload/init.sh" >"$1/nvgrace-init" && chmod 755 "$1/nvgrace-init"' \
+		"$suite" "$root" \
+		"deb http://deb.debian.org/debian $suite main" \
+		"deb http://deb.debian.org/debian $suite-updates main" \
+		"deb http://deb.debian.org/debian-security $suite-security main" \
+		"${extra_src[@]}" \
+		>"$vm/mmdebstrap.log" 2>&1 || {
+		tail -n 30 "$vm/mmdebstrap.log" >&2
+		die "mmdebstrap failed (log: $vm/mmdebstrap.log)"
+	}
+	chroot "$root" apt-get clean
+	rm -rf "$vm/$suite-second"
+	mv "$root/nvgrace-second" "$vm/$suite-second"
+	cp "$root"/boot/vmlinuz-* "$vm/$suite-vmlinuz"
+	cp "$root"/boot/initrd.img-* "$vm/$suite-initrd"
+	mke2fs -q -t ext4 -L root -d "$root" "$img.tmp" 4G || die "mke2fs failed"
+	mv "$img.tmp" "$img"
+	rm -rf "$root"
+fi
+
+# 2. The payload: the package built now, vfio-info, the second headers.
+"$top/packaging/build-packages.sh" deb >"$vm/build.log" 2>&1 || {
+	cat "$vm/build.log" >&2
+	die "package build failed"
+}
+ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$top/dkms.conf")
+pay=$(mktemp -d "$NVGRACE_CACHE/tmp/install-payload.XXXXXX")
+trap 'rm -rf "$pay" "$pay.img"' EXIT
+cp "$top/packaging/build/nvgrace-dkms_${ver}_all.deb" "$pay/"
+bins=$("$top/tests/boot/build-guest-bins.sh" --arch amd64 2>/dev/null | tail -n 1)
+cp "$bins/vfio-info" "$bins/vfio-mem" "$pay/" ||
+	die "no vfio-info/vfio-mem guest binaries (tests/boot/build-guest-bins.sh)"
+install -m 0755 "$here/install-vm-guest.sh" "$pay/init.sh"
+mkdir -p "$pay/debs"
+cp "$vm/$suite-second"/*.deb "$pay/debs/"
+mke2fs -q -t ext2 -d "$pay" "$pay.img" 256M || die "mke2fs (payload) failed"
+
+# 3. Boot it (one guest at a time, with the boot tier's lock).
+mkdir -p "$NVGRACE_CACHE/run" "$NVGRACE_CACHE/logs"
+exec 9>"$NVGRACE_CACHE/run/boot.lock"
+flock -n 9 || { msg "install-vm: waiting for another guest to finish"; flock 9; }
+log=$NVGRACE_CACHE/logs/install-vm-$suite-$(date +%Y%m%d-%H%M%S).log
+mem=$(mktemp /dev/shm/nvgrace-install.XXXXXX)
+truncate -s 256M "$mem"
+trap 'rm -rf "$pay" "$pay.img" "$mem"' EXIT
+start=$(date +%s)
+# shellcheck disable=SC2054 # commas inside QEMU options
+cmd=(timeout "$timeout" "$NG_QEMU_X86_64" -M q35 -cpu max -device intel-iommu,intremap=off
+	-smp 2 -m 3G -nodefaults -display none -no-reboot
+	-kernel "$vm/$suite-vmlinuz" -initrd "$vm/$suite-initrd"
+	-append "root=/dev/vda rw console=ttyS0 intel_iommu=on panic=-1 init=/nvgrace-init"
+	-drive "file=$img,format=raw,if=virtio,snapshot=on"
+	-drive "file=$pay.img,format=raw,if=virtio,readonly=on"
+	-device bochs-display,romfile=
+	-object "memory-backend-file,id=gpumem,share=on,mem-path=$mem,size=256M"
+	-device ivshmem-plain,memdev=gpumem
+	-serial "file:$log" -monitor none)
+if [ $verbose = 1 ]; then
+	"${cmd[@]}" </dev/null &
+	qpid=$!
+	tail -F "$log" 2>/dev/null &
+	tpid=$!
+	wait "$qpid"
+	kill "$tpid"
+else
+	"${cmd[@]}" </dev/null >/dev/null 2>&1
+fi
+echo "# install-vm $suite: $(($(date +%s) - start)) s, serial log $log"
+tr -d '\r' <"$log" | sed -n '/^NVGRACE-INSTALL-BEGIN/,/^NVGRACE-INSTALL-END/p' |
+	grep -E '^(ok|not ok|#)' | sed "s/^\(not ok\|ok\) - /\1 - install-vm $suite: /"
+json=$(tr -d '\r' <"$log" | sed -n 's/^NVGRACE-DOCTOR-JSON //p')
+if printf '%s' "$json" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["checks"]' 2>/dev/null; then
+	echo "ok - install-vm $suite: doctor --json parses"
+else
+	echo "not ok - install-vm $suite: doctor --json parses"
+fi
+if ! tr -d '\r' <"$log" | grep -q '^NVGRACE-INSTALL-END'; then
+	echo "not ok - install-vm $suite: the guest ran to the end"
+	tail -n 30 "$log" | sed 's/^/# /'
+	exit 1
+fi
+! grep -q '^not ok' < <(tr -d '\r' <"$log")
