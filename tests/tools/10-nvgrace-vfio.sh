@@ -44,7 +44,10 @@ vt() {
 # expect DESC RC PATTERN: last vt exited RC and its output matches PATTERN
 # (extended regex, on stdout+stderr)
 expect() {
-	if [ "$rc" = "$2" ] && printf '%s\n%s\n' "$out" "$err" | grep -Eq -- "$3"; then
+	# (a here-string, not a pipe: grep -q may close it early, and
+	# pipefail would count printf's SIGPIPE as a mismatch)
+	if [ "$rc" = "$2" ] && grep -Eq -- "$3" <<<"$out
+$err"; then
 		ok "$sh: $1"
 	else
 		nok "$sh: $1"
