@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# The real install test (not run by default: 10-20 minutes under TCG):
+# The real install test (not run by default: 13-16 minutes under TCG):
 # a Debian rootfs made with mmdebstrap (amd64, its own kernel, headers, dkms
 # and compiler), booted under QEMU with the GPU stand-in; inside, as PID 1
 # (tests/tools/install-vm-guest.sh): apt install ./nvgrace-dkms_*.deb
@@ -161,7 +161,7 @@ if printf '%s' "$json" | python3 -c 'import json,sys; d=json.load(sys.stdin); as
 else
 	echo "not ok - install-vm $suite: doctor --json parses"
 fi
-if ! tr -d '\r' <"$log" | grep -q '^NVGRACE-INSTALL-END'; then
+if ! grep -q '^NVGRACE-INSTALL-END' "$log"; then
 	echo "not ok - install-vm $suite: the guest ran to the end"
 	tail -n 30 "$log" | sed 's/^/# /'
 	exit 1
