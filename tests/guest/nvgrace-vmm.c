@@ -21,6 +21,11 @@
  *     --offset BYTES     offset into file: (default 0)
  *     --pattern BYTES    bytes of pattern the guest writes (default 65536)
  *     --touch MIB        touch MIB MiB, one store per 4 KiB, twice
+ *     --poke OFFSET      last, load 8 bytes at OFFSET (e.g. a poisoned page:
+ *                        reported as the SIGBUS KVM sends, or the error)
+ *     --write-file PATH=VALUE  write VALUE to PATH once the source is open
+ *                        and mapped, before the guest runs (e.g. a poison
+ *                        injection while the VFIO device is open)
  *     --cap-only         print the capability and exit
  *
  * Output: key=value lines; "access.NAME=ok|fault|kvm-error|wrong ..." per
@@ -69,13 +74,14 @@ int main(void)
 #define PREFILL_SIZE	0x1000
 #define PATTERN_OFF	0x1000
 #define TOUCH_STRIDE	4096
-#define RUN_TIMEOUT	300	/* seconds */
+#define RUN_TIMEOUT	120	/* seconds, below the guest runner's 300 */
 #define SZ_1M		0x100000ULL
 #define SZ_1G		0x40000000ULL
 
 /*
  * The L2 guest. x0 = TEST_IPA, x1 = PATTERN, x13 = pattern bytes,
- * x14 = bytes to touch, x15 = touch stride, x28 = MMIO_IPA. It reports
+ * x14 = bytes to touch, x15 = touch stride, x17 = offset of the last load
+ * (0: none), x28 = MMIO_IPA. It reports
  * through MMIO writes: +0x00 test number, +0x08 a value, +0x30 done; its
  * exception vectors report ESR, FAR and ELR at +0x10/+0x18/+0x20 and skip
  * the faulting instruction.
@@ -164,8 +170,13 @@ static const unsigned int guest_code[] = {
 	0x54ffffa8, /* 140: b.hi 134 */
 	0xd2800169, /* 144: mov x9, #0xb */
 	0xf9000389, /* 148: str x9, [x28] */
-	0xf9001b9f, /* 14c: str xzr, [x28, #48] */
-	0x14000000, /* 150: b 150 */
+	0xd2800189, /* 14c: mov x9, #0xc */
+	0xf9000389, /* 150: str x9, [x28] */
+	0xb4000071, /* 154: cbz x17, 160 */
+	0xf8716802, /* 158: ldr x2, [x0, x17] */
+	0xf9000782, /* 15c: str x2, [x28, #8] */
+	0xf9001b9f, /* 160: str xzr, [x28, #48] */
+	0x14000000, /* 164: b 164 */
 };
 
 /* Each of the 16 vector slots (0x80 bytes apart, from VECTORS_OFF). */
@@ -182,7 +193,7 @@ static const unsigned int guest_vector[] = {
 };
 
 enum { T_NONE, T_LOAD, T_STORE, T_ULOAD, T_USTORE, T_LDADD, T_CAS, T_EXCL,
-	T_PATTERN, T_TOUCH1, T_TOUCH2, T_TOUCHED, T_MAX };
+	T_PATTERN, T_TOUCH1, T_TOUCH2, T_TOUCHED, T_POKE, T_MAX };
 
 static const char * const test_name[T_MAX] = {
 	[T_LOAD] = "aligned_load",
@@ -193,6 +204,7 @@ static const char * const test_name[T_MAX] = {
 	[T_CAS] = "atomic_cas",
 	[T_EXCL] = "exclusive_ldxr_stxr",
 	[T_PATTERN] = "pattern",
+	[T_POKE] = "poke",
 };
 
 struct result {
@@ -200,6 +212,8 @@ struct result {
 	int faults;
 	unsigned long long esr, far, elr;
 	int kvm_errno;
+	int sigbus_code;
+	unsigned long long sigbus_addr;
 	int nvals;
 	unsigned long long val[4];
 };
@@ -211,9 +225,25 @@ static int pattern_checked, pattern_good;
 static struct timespec touch_time[3];
 
 static int kvm_fd = -1, vm_fd = -1, vcpu_fd = -1, stats_fd = -1;
+static int debug;
 static struct kvm_run *run;
 static unsigned char *mem;
 static unsigned long long mem_size;
+
+/*
+ * SIGBUS from KVM (a memory error on the page behind a stage-2 fault):
+ * KVM_RUN returns EINTR after the handler, run_guest() picks it up.
+ */
+static int sigbus_code;
+static unsigned long long sigbus_addr;
+
+static void on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)uc;
+	sigbus_code = si->si_code;
+	sigbus_addr = (unsigned long)si->si_addr;
+}
 
 /* SIGALRM only interrupts KVM_RUN (no SA_RESTART); run_guest() checks the time. */
 static void on_alarm(int sig)
@@ -543,13 +573,38 @@ static void record_mmio(unsigned long long off, unsigned long long val,
 /* Run the guest until it reports done; 0 when it did. */
 static int run_guest(void)
 {
-	int cur = T_NONE, done = 0, errors = 0;
+	int cur = T_NONE, done = 0, errors = 0, i;
 	double deadline = now() + RUN_TIMEOUT;
 	unsigned long long pc, val;
 
 	while (!done) {
 		alarm(5);
-		if (ioctl(vcpu_fd, KVM_RUN, 0) < 0) {
+		sigbus_code = 0;
+		i = ioctl(vcpu_fd, KVM_RUN, 0);
+		if (debug > 0) {
+			debug--;
+			fprintf(stderr, "debug: KVM_RUN=%d errno=%d exit=%u sigbus=%d test=%d\n",
+				i, i < 0 ? errno : 0, run->exit_reason, sigbus_code, cur);
+		}
+		if (i < 0) {
+			if (errno == EINTR && sigbus_code &&
+			    sigbus_code != BUS_MCEERR_AR) {
+				/* Asynchronous (e.g. BUS_MCEERR_AO): note it. */
+				printf("async_sigbus=code=%d addr=0x%llx test=%d\n",
+				       sigbus_code, sigbus_addr, cur);
+				continue;
+			}
+			if (errno == EINTR && sigbus_code) {
+				/* KVM could not map the page: skip the access. */
+				res[cur].sigbus_code = sigbus_code;
+				res[cur].sigbus_addr = sigbus_addr;
+				if (++errors > 32 || get_reg(PC_REG, &pc) ||
+				    set_reg(PC_REG, pc + 4)) {
+					printf("run=sigbus test=%d\n", cur);
+					return -1;
+				}
+				continue;
+			}
 			if (errno == EINTR && now() > deadline) {
 				printf("run=timeout test=%d\n", cur);
 				return -1;
@@ -646,16 +701,21 @@ static void print_fault(const struct result *r)
 	printf(" far=0x%llx elr=0x%llx faults=%d", r->far, r->elr, r->faults);
 }
 
-static void report(void)
+static void report(int poke)
 {
 	int t, i;
 
-	for (t = T_LOAD; t <= T_PATTERN; t++) {
+	for (t = T_LOAD; t <= T_POKE; t++) {
 		struct result *r = &res[t];
 
+		if (!test_name[t] || (t == T_POKE && !poke))
+			continue;
 		printf("access.%s=", test_name[t]);
 		if (!r->seen)
 			printf("not-run");
+		else if (r->sigbus_code)
+			printf("sigbus code=%d addr=0x%llx", r->sigbus_code,
+			       r->sigbus_addr);
 		else if (r->kvm_errno)
 			printf("kvm-error errno=%d (%s)", r->kvm_errno,
 			       strerror(r->kvm_errno));
@@ -682,6 +742,42 @@ static double secs(const struct timespec *a, const struct timespec *b)
 	return (b->tv_sec - a->tv_sec) + (b->tv_nsec - a->tv_nsec) / 1e9;
 }
 
+/*
+ * PATH=VALUE: write VALUE to PATH. A SIGBUS it causes (a memory error
+ * reported to processes mapping the page) is printed.
+ */
+static int do_write_file(const char *spec)
+{
+	char path[PATH_MAX];
+	const char *eq = strchr(spec, '=');
+	ssize_t n;
+	int fd;
+
+	if (!eq || eq == spec || (size_t)(eq - spec) >= sizeof(path)) {
+		fprintf(stderr, "nvgrace-vmm: --write-file wants PATH=VALUE\n");
+		return -1;
+	}
+	memcpy(path, spec, eq - spec);
+	path[eq - spec] = '\0';
+	fd = open(path, O_WRONLY);
+	if (fd < 0) {
+		printf("write_file=error errno=%d (%s)\n", errno, strerror(errno));
+		return -1;
+	}
+	sigbus_code = 0;
+	n = write(fd, eq + 1, strlen(eq + 1));
+	if (n < 0)
+		printf("write_file=error errno=%d (%s)\n", errno, strerror(errno));
+	else
+		printf("write_file=ok\n");
+	close(fd);
+	if (sigbus_code)
+		printf("write_file.sigbus=code=%d addr=0x%llx\n", sigbus_code,
+		       sigbus_addr);
+	sigbus_code = 0;
+	return n < 0 ? -1 : 0;
+}
+
 static int bad_usage(void)
 {
 	fprintf(stderr,
@@ -693,10 +789,11 @@ static int bad_usage(void)
 int main(int argc, char **argv)
 {
 	unsigned long long size = 0, file_off = 0;
-	unsigned long long touch = 0, faults1, faults2;
+	unsigned long long touch = 0, poke = 0, faults1, faults2;
+	const char *write_file = NULL;
 	struct kvm_userspace_memory_region slot = { 0 };
 	struct kvm_vcpu_init init;
-	struct sigaction sa = { .sa_handler = on_alarm };
+	struct sigaction sa = { 0 };
 	const char *src = NULL;
 	unsigned char *code;
 	int cap_only = 0, i, cap, mmap_size;
@@ -704,6 +801,10 @@ int main(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
+		if (!strcmp(a, "--debug")) {
+			debug = 200;
+			continue;
+		}
 		if (!strcmp(a, "--cap-only")) {
 			cap_only = 1;
 			continue;
@@ -725,6 +826,10 @@ int main(int argc, char **argv)
 			pattern_bytes = strtoull(v, NULL, 0) & ~7ULL;
 		else if (!strcmp(a, "--touch"))
 			touch = strtoull(v, NULL, 0) * SZ_1M;
+		else if (!strcmp(a, "--write-file"))
+			write_file = v;
+		else if (!strcmp(a, "--poke"))
+			poke = strtoull(v, NULL, 0) & ~7ULL;
 		else
 			return bad_usage();
 	}
@@ -741,6 +846,7 @@ int main(int argc, char **argv)
 	if (vm_fd < 0)
 		return die("KVM_CREATE_VM");
 
+	printf("page_size=%ld\n", sysconf(_SC_PAGESIZE));
 	cap = ioctl(vm_fd, KVM_CHECK_EXTENSION,
 		    KVM_CAP_ARM_CACHEABLE_PFNMAP_SUPPORTED);
 	if (cap < 0)
@@ -750,13 +856,23 @@ int main(int argc, char **argv)
 	if (cap_only)
 		return 0;
 
+	sa.sa_sigaction = on_sigbus;
+	sa.sa_flags = SA_SIGINFO;
+	sigaction(SIGBUS, &sa, NULL);
+
 	if (open_source(src, size, file_off))
 		return 3;
 	if (pattern_bytes > mem_size - PATTERN_OFF)
 		pattern_bytes = mem_size - PATTERN_OFF;
 	if (touch > mem_size)
 		touch = mem_size;
+	if (poke >= mem_size) {
+		fprintf(stderr, "nvgrace-vmm: --poke 0x%llx is outside the memslot\n", poke);
+		return 2;
+	}
 	prefill();
+	if (write_file && do_write_file(write_file))
+		return 1;
 
 	code = mmap(NULL, CODE_SIZE, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -807,12 +923,15 @@ int main(int argc, char **argv)
 	    set_reg(XREG(13), pattern_bytes) ||
 	    set_reg(XREG(14), touch) ||
 	    set_reg(XREG(15), TOUCH_STRIDE) ||
+	    set_reg(XREG(17), poke) ||
 	    set_reg(XREG(28), MMIO_IPA))
 		return die("KVM_SET_ONE_REG");
 
+	sa.sa_handler = on_alarm;
+	sa.sa_flags = 0;
 	sigaction(SIGALRM, &sa, NULL);
 	i = run_guest();
-	report();
+	report(poke != 0);
 	if (touch && res[T_TOUCHED].seen && touch_exits[0] != ~0ULL) {
 		faults1 = touch_exits[1] - touch_exits[0];
 		faults2 = touch_exits[2] - touch_exits[1];
