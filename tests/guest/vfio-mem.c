@@ -538,8 +538,11 @@ static int cmd_mmap(unsigned int index)
 		   "region %u: read() sees what the mapping wrote",
 		   index);
 	}
-	/* What the host must find in the backing file (offset from usemem). */
-	for (off = 0; off < len; off += len / 8)
+	/*
+	 * What the host must find in the backing file (offset from usemem).
+	 * Not the first page: later tests (nested KVM) write their own there.
+	 */
+	for (off = len / 8; off < len; off += len / 8)
 		printf("# NVGRACE-HOSTCHECK %#llx u64:%#llx\n", base + off,
 		       (unsigned long long)(MAGIC ^ (base + off)));
 	printf("# NVGRACE-HOSTCHECK %#llx u64:%#llx\n",
