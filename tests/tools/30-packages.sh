@@ -74,11 +74,12 @@ for f in /usr/sbin/nvgrace-vfio /usr/share/man/man8/nvgrace-vfio.8 \
 done
 
 # The %post scriptlet against a fake dkms and module tree: kernel "good"
-# builds, "old" is skipped (exit 77), "bad" fails with a make.log.
+# builds, "old" is skipped (exit 77; "old28" exit 9, as dkms 2.8 does), "bad"
+# fails with a make.log.
 rpm -qp --qf '%{POSTIN}\n' "$rpmf" 2>/dev/null >"$tmp/post.sh"
 sed -i "s|/lib/modules/|$tmp/modules/|g; s|/var/lib/dkms/|$tmp/dkms/|g" "$tmp/post.sh"
 mkdir -p "$tmp/bin" "$tmp/dkms/nvgrace-dkms/$ver/build"
-for k in good old; do
+for k in good old old28; do
 	mkdir -p "$tmp/modules/$k/build" && : >"$tmp/modules/$k/build/Makefile"
 done
 cat >"$tmp/bin/dkms" <<EOF
@@ -87,6 +88,7 @@ echo "dkms \$*" >>"$tmp/dkms.calls"
 case "\$*" in
 add*) exit 0 ;;
 status*) exit 0 ;;
+*"-k old28"*) echo "nvgrace-dkms: not building for kernel old28: REQUIRES a 6.1 or newer kernel" >&2; exit 9 ;;
 *"-k old"*) echo "nvgrace-dkms: not building for kernel old: REQUIRES a 6.1 or newer kernel" >&2; exit 77 ;;
 *"-k bad"*) echo "make: *** [Makefile:42: modules] Error 2" >"$tmp/dkms/nvgrace-dkms/$ver/build/make.log"; exit 10 ;;
 *) exit 0 ;;
@@ -97,6 +99,9 @@ PATH=$tmp/bin:$PATH sh "$tmp/post.sh" >"$tmp/post.out" 2>&1
 rc=$?
 t "rpm %post: good and skipped kernels succeed (rc $rc)" test "$rc" = 0 ||
 	diag <"$tmp/post.out"
+for k in old old28; do
+	t "rpm %post: kernel $k skipped, not failed" grep -q "kernel $k skipped" "$tmp/post.out"
+done
 t "rpm %post: installs for the kernel with headers" grep -q 'install -m nvgrace-dkms -v .* -k good' "$tmp/dkms.calls"
 mkdir -p "$tmp/modules/bad/build" && : >"$tmp/modules/bad/build/Makefile"
 PATH=$tmp/bin:$PATH sh "$tmp/post.sh" >"$tmp/post.out" 2>&1
