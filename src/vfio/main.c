@@ -46,6 +46,7 @@
 #include "nvgrace-compat.h"
 #include "nvgrace-poison.h"
 #include "layout.h"
+#include "kvm.h"
 
 #define NVGRACE_RESMEM_INDEX	VFIO_PCI_BAR2_REGION_INDEX
 #define NVGRACE_USEMEM_INDEX	VFIO_PCI_BAR4_REGION_INDEX
@@ -1684,6 +1685,7 @@ static struct pci_driver nvgrace_vfio_driver = {
 	.err_handler = &nvgrace_err_handlers,
 	.driver_managed_dma = true,
 	.dev_groups = nvgrace_vfio_groups,
+	.groups = nvgrace_vfio_drv_groups,
 };
 
 static int __init nvgrace_vfio_init(void)
@@ -1693,7 +1695,11 @@ static int __init nvgrace_vfio_init(void)
 	ret = nvgrace_anon_mapping_init();
 	if (ret)
 		return ret;
-	return pci_register_driver(&nvgrace_vfio_driver);
+	ret = pci_register_driver(&nvgrace_vfio_driver);
+	if (ret)
+		return ret;
+	nvgrace_kvm_report();
+	return 0;
 }
 
 static void __exit nvgrace_vfio_exit(void)
