@@ -284,18 +284,48 @@ EOF
 		"ok bound to nvgrace_vfio_pci; device memory 0x400000000000 length 102005473280"
 	is "doctor: unbound GPU is a warning with the bind fix" "$(js "gpu $GPU1" | cut -d' ' -f1-5)" "warn bound to vfio-pci; memory"
 	is "doctor: poison sources unknown when not exposed" "$(js poison-sources | cut -d' ' -f1-2)" "warn unknown:"
+	mkdir -p "$FK/sys/kernel/nvgrace_poison"
+	echo "inject ghes" >"$FK/sys/kernel/nvgrace_poison/sources"
+	vt doctor --json
+	is "doctor: poison sources from nvgrace-poison's sysfs" "$(js poison-sources)" "ok inject ghes"
+	echo "inject" >"$FK/sys/kernel/nvgrace_poison/sources"
+	vt doctor --json
+	is "doctor: injection only is a warning" "$(js poison-sources | cut -d' ' -f1-2)" "warn inject:"
+	# no driver attributes: from the build's probes
 	NVGRACE_KVER=6.12.57+deb13-arm64 NVGRACE_CONFIG_H=$FK/config.h vt doctor --json
-	is "doctor: 6.12 whose headers have the cap: patched" "$(js kvm-cacheable-pfnmap | cut -d' ' -f1-2)" "ok patched:"
-	sed -i '/KVM_CAP/d' "$FK/config.h"
+	is "doctor: 6.12 build (old header) with the cap: patched" "$(js kvm-cacheable-pfnmap | cut -d' ' -f1-2)" "ok patched"
+	printf '#define HAVE_KVM_SUPPORTS_CACHEABLE_PFNMAP 1\n#define HAVE_KVM_ARM_CACHEABLE_PFNMAP_BACKPORT 1\n' >>"$FK/config.h"
+	NVGRACE_KVER=6.12.57+deb13-arm64 NVGRACE_CONFIG_H=$FK/config.h vt doctor --json
+	is "doctor: the backport marker probe: patched" "$(js kvm-cacheable-pfnmap | cut -d' ' -f1-2)" "ok patched"
+	expect "doctor: says the probes told" 1 "compat probes of the build"
+	sed -i '/BACKPORT/d' "$FK/config.h"
+	NVGRACE_KVER=6.12.57+deb13-arm64 NVGRACE_CONFIG_H=$FK/config.h vt doctor --json
+	is "doctor: kvm_supports_cacheable_pfnmap without the marker: native" "$(js kvm-cacheable-pfnmap | cut -d' ' -f1-2)" "ok native"
+	sed -i '/KVM/d' "$FK/config.h"
 	NVGRACE_KVER=6.1.0-56-arm64 NVGRACE_CONFIG_H=$FK/config.h vt doctor --json
-	is "doctor: 6.1 without the cap: absent" "$(js kvm-cacheable-pfnmap | cut -d' ' -f1-2)" "warn absent"
+	is "doctor: 6.1 build without the probes: absent, a failure" "$(js kvm-cacheable-pfnmap | cut -d' ' -f1-2)" "fail absent"
+	NVGRACE_KVER=6.1.0-56-arm64 NVGRACE_CONFIG_H=$FK/none.h vt doctor --json
+	is "doctor: no build and no driver: unknown" "$(js kvm-cacheable-pfnmap | cut -d' ' -f1-2)" "warn unknown"
 	sed -i '/Instruction cache/d' "$FK/dmesg"
 	vt doctor --json
-	is "doctor: no DIC is a failure (KVM refuses the memslot)" "$(js cpu-dic | cut -d' ' -f1)" fail
-	printf '#!/bin/sh\necho 1\n' >"$FK/kvmcap"
-	chmod +x "$FK/kvmcap"
-	NVGRACE_KVER=6.1.0-56-arm64 NVGRACE_KVM_CAP=$FK/kvmcap vt doctor --json
-	is "doctor: /dev/kvm query helper wins over the version" "$(js kvm-cacheable-pfnmap | cut -d' ' -f1-2)" "ok patched"
+	is "doctor: no DIC in the boot log is a failure (KVM refuses the memslot)" "$(js cpu-dic | cut -d' ' -f1)" fail
+	# the driver's attributes win over the probes and the boot log
+	dd=$FK/sys/bus/pci/drivers/nvgrace_vfio_pci
+	echo patched >"$dd/kvm_cacheable_pfnmap"
+	echo 1 >"$dd/cpu_fwb"
+	echo 1 >"$dd/cpu_dic"
+	NVGRACE_KVER=6.1.0-56-arm64 NVGRACE_CONFIG_H=$FK/config.h vt doctor --json
+	is "doctor: the driver's kvm_cacheable_pfnmap wins" "$(js kvm-cacheable-pfnmap | cut -d' ' -f1-4)" "ok patched (reported by"
+	is "doctor: the driver's cpu_dic wins over the boot log" "$(js cpu-dic | cut -d' ' -f1-4)" "ok CTR_EL0.DIC set (reported"
+	echo 0 >"$dd/cpu_dic"
+	vt doctor --json
+	is "doctor: patched but no DIC: a failure" "$(js kvm-cacheable-pfnmap | cut -d' ' -f1-2)" "fail patched"
+	is "doctor: the driver's cpu_dic 0: a failure" "$(js cpu-dic | cut -d' ' -f1)" fail
+	echo absent >"$dd/kvm_cacheable_pfnmap"
+	vt doctor --json
+	is "doctor: the driver says absent: a failure with the fix" "$(js kvm-cacheable-pfnmap | cut -d' ' -f1-2)" "fail absent"
+	expect "doctor: the absent fix names the patches" 1 "kernel-patches/apply.sh"
+	rm -f "$dd/kvm_cacheable_pfnmap" "$dd/cpu_fwb" "$dd/cpu_dic"
 	: >"$FK/dmesg"
 	sed -i 's/sve$/sve mte/' "$FK/proc/cpuinfo"
 	vt doctor --json
