@@ -71,7 +71,7 @@ for key in "${keys[@]}"; do
 		"$top/tests/boot/boot.sh" --arch arm64 --name "$name/nodic" \
 			--kernel "$kdir/arch/arm64/boot/Image" --modules "$build" \
 			--bin "$bins" --tests "$top/tests/guest" --tests "$here/guest" \
-			--only '70-kvm*' --append "nvgrace.kvm=nodic" \
+			--only '70-kvm*,44-kvm*' --append "nvgrace.kvm=nodic" \
 			--qemu-arg -cpu --qemu-arg cortex-a710 ||
 			failed=1
 	fi
