@@ -3,7 +3,8 @@
 #
 # The whole test suite ("make check"):
 #
-#   tests/run.sh [TIER...]      TIER: static tools matrix boot custom (default: all)
+#   tests/run.sh [TIER...]      TIER: static tools matrix boot custom install
+#                               (default: all)
 #
 # Each tier prints TAP-style lines ("ok - ...", "not ok - ...",
 # "ok - ... # SKIP why"); this script tees them into a log, counts them and
@@ -16,7 +17,7 @@ set -uo pipefail
 . "$(dirname "$0")/lib/common.sh"
 
 tiers=("$@")
-[ ${#tiers[@]} -gt 0 ] || tiers=(static tools matrix boot custom)
+[ ${#tiers[@]} -gt 0 ] || tiers=(static tools matrix boot custom install)
 
 logdir=${NVGRACE_LOGDIR:-$NVGRACE_CACHE/logs}
 mkdir -p "$logdir"
@@ -58,7 +59,8 @@ for tier in "${tiers[@]}"; do
 	matrix) run_tier matrix matrix_tier ;;
 	boot) run_tier boot tests/boot/tier.sh ;;
 	custom) run_tier custom tests/custom/tier.sh ;;
-	*) echo "unknown tier '$tier' (static tools matrix boot custom)" >&2; exit 2 ;;
+	install) run_tier install tests/tools/install-tier.sh ;;
+	*) echo "unknown tier '$tier' (static tools matrix boot custom install)" >&2; exit 2 ;;
 	esac
 done
 

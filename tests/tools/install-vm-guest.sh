@@ -27,15 +27,30 @@ t() {
 	shift
 	if "$@"; then ok "$_d"; else nok "$_d"; fi
 }
-# step DESC CMD...: run CMD, output to the console as diagnostics
+# stamp: each line prefixed with the guest's uptime, for the timings
+stamp() {
+	while IFS= read -r _l; do
+		read -r _u _ </proc/uptime
+		echo "[$_u] $_l"
+	done
+}
+# step DESC CMD...: run CMD; its output, stamped, goes to the console (not
+# TAP: the host reads only "ok"/"#" lines) and, on failure, as diagnostics
 step() {
 	_d=$1
 	shift
 	_t0=$(cut -d. -f1 /proc/uptime)
-	if "$@" >/tmp/step.log 2>&1; then
+	echo "[$_t0] step: $_d"
+	{
+		"$@"
+		echo $? >/tmp/step.rc
+	} 2>&1 | stamp >/tmp/step.log
+	cat /tmp/step.log
+	_rc=$(cat /tmp/step.rc)
+	if [ "$_rc" = 0 ]; then
 		ok "$_d ($(($(cut -d. -f1 /proc/uptime) - _t0)) s)"
 	else
-		nok "$_d (rc=$?)"
+		nok "$_d (rc=$_rc)"
 		tail -n 40 /tmp/step.log | diag
 	fi
 }

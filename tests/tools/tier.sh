@@ -3,7 +3,7 @@
 #
 # The tools tier: host-side tests of the operator tools and the packaging.
 # Runs every tests/tools/NN-*.sh, or the named ones; each prints TAP lines.
-# With NVGRACE_INSTALL_VM="bookworm trixie" also tests/tools/install-vm.sh.
+# The real install test in a VM is the install tier (install-tier.sh).
 #
 #   tests/tools/tier.sh [SCRIPT...]
 
@@ -20,12 +20,4 @@ for s in "${scripts[@]}"; do
 	echo "# tools: ${s##*/}"
 	"$s" || rc=1
 done
-# The real install test in a Debian VM (10+ minutes under TCG): opt-in,
-# NVGRACE_INSTALL_VM="bookworm trixie" (or a subset).
-if [ $# -eq 0 ] && [ -n "${NVGRACE_INSTALL_VM:-}" ]; then
-	for suite in $NVGRACE_INSTALL_VM; do
-		echo "# tools: install-vm.sh --suite $suite"
-		"$here/install-vm.sh" --suite "$suite" || rc=1
-	done
-fi
 exit "$rc"
