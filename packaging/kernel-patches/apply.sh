@@ -90,8 +90,10 @@ say "picked series $series (${#patches[@]} patches) for Linux $kv"
 # blocks from vm_pgoff (wrong for fault-based VFIO mappings): 6.12.115 and
 # 6.1.191. An older tree gets the series' 0000-*.patch first, which is not
 # in the series file (that one is for the current Debian trees), if the
-# series has one.
-if grep -q 'vm_pgoff' "$tree/arch/arm64/kvm/mmu.c"; then
+# series has one. A series whose kernel never got the fix (6.16) lists its
+# 0000 patch in the series file itself.
+first=${patches[0]##*/}
+if [ "${first#0000-}" = "$first" ] && grep -q 'vm_pgoff' "$tree/arch/arm64/kvm/mmu.c"; then
 	pre=$(find "$sdir" -maxdepth 1 -name '0000-*.patch' | sort | head -n1)
 	[ -n "$pre" ] ||
 		fail "arch/arm64/kvm/mmu.c still sizes VM_PFNMAP block mappings from vm_pgoff and series $series has no patch for that; update the tree to a newer stable release first"
@@ -110,7 +112,7 @@ for f in $files; do
 	cp "$tree/$f" "$scratch/$f"
 done
 for p in "${patches[@]}"; do
-	if ! out=$(patch -d "$scratch" -p1 --batch --forward --no-backup-if-mismatch -s <"$p" 2>&1); then
+	if ! out=$(patch -d "$scratch" -p1 --fuzz=0 --batch --forward --no-backup-if-mismatch -s <"$p" 2>&1); then
 		printf '%s\n' "$out" >&2
 		fail "$(basename "$p") does not apply to Linux $kv; nothing was changed"
 	fi
@@ -123,7 +125,7 @@ fi
 
 for p in "${patches[@]}"; do
 	say "applying $(basename "$p")"
-	patch -d "$tree" -p1 --batch --forward --no-backup-if-mismatch -s <"$p" ||
+	patch -d "$tree" -p1 --fuzz=0 --batch --forward --no-backup-if-mismatch -s <"$p" ||
 		fail "$(basename "$p") failed to apply after a clean dry run; the tree is partly patched"
 done
 say "applied series $series to $tree"
