@@ -22,6 +22,8 @@ keys=("$@")
 [ ${#keys[@]} -gt 0 ] || keys=(6.12-4k 6.12kp-4k 7.3-4k 7.3-64k)
 
 failed=0
+# The companion KVM series still apply to their Debian trees (no build).
+"$here/patches.sh" || failed=1
 bins=$("$top/tests/boot/build-guest-bins.sh" --arch arm64)
 for key in "${keys[@]}"; do
 	ver=${key%-*} psz=${key#*-} name=custom/$key
