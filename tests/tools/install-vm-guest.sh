@@ -68,6 +68,14 @@ t "modules installed in updates/dkms" test -e "/lib/modules/$kver/updates/dkms/n
 	-e "/lib/modules/$kver/updates/dkms/nvgrace-vfio-pci.ko.xz"
 t "compat header kept next to the built modules" \
 	sh -c "test -f /var/lib/dkms/nvgrace-dkms/$ver/$kver/*/module/nvgrace-config.h"
+# signed KVER: DKMS signed both modules with the MOK key it made
+signed() {
+	for _m in nvgrace-vfio-pci nvgrace-poison; do
+		_s=$(modinfo -F signer "$(ls /lib/modules/"$1"/updates/dkms/$_m.ko*)" 2>&1)
+		t "$_m for $1 signed by DKMS's key ('$_s')" test "$_s" = "DKMS module signing key"
+	done
+}
+signed "$kver"
 step "modprobe vfio_iommu_type1 allow_unsafe_interrupts=1" modprobe vfio_iommu_type1 allow_unsafe_interrupts=1
 step "modprobe nvgrace-vfio-pci" modprobe nvgrace-vfio-pci
 t "module version is the package version" test "$(cat /sys/module/nvgrace_vfio_pci/version)" = "$ver"
@@ -98,6 +106,7 @@ if ls /payload/debs/linux-headers-*.deb >/dev/null 2>&1; then
 	chmod -x /etc/kernel/postinst.d/initramfs-tools
 	step "dpkg -i kernel $k2 and its headers (DKMS autoinstall hook)" dpkg -i /payload/debs/*.deb
 	t "dkms status: installed for $k2, automatically" sh -c "dkms status nvgrace-dkms | grep -q '$k2.*installed'"
+	signed "$k2"
 	dkms status 2>&1 | diag
 fi
 

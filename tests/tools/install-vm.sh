@@ -51,9 +51,10 @@ trixie)
 *) die "install-vm.sh: unknown suite $suite (bookworm, trixie)" ;;
 esac
 compilers=gcc
-pkgs="$kpkgs $compilers make dkms kmod dwarves initramfs-tools apt-utils mount"
+# openssl: dkms makes its MOK key with it and signs the modules
+pkgs="$kpkgs $compilers make dkms kmod dwarves initramfs-tools apt-utils mount openssl"
 
-ng_need mmdebstrap e2fsprogs
+ng_need mmdebstrap e2fsprogs python3
 ng_qemu_env
 vm=$NVGRACE_CACHE/install-vm
 mkdir -p "$vm"
@@ -103,7 +104,7 @@ EOF
 	mv "$root/nvgrace-second" "$vm/$suite-second"
 	cp "$root"/boot/vmlinuz-* "$vm/$suite-vmlinuz"
 	cp "$root"/boot/initrd.img-* "$vm/$suite-initrd"
-	mke2fs -q -t ext4 -L root -d "$root" "$img.tmp" 4G || die "mke2fs failed"
+	mke2fs -q -t ext4 -L root -d "$root" "$img.tmp" 4G >/dev/null || die "mke2fs failed"
 	mv "$img.tmp" "$img"
 	rm -rf "$root"
 	echo "# install-vm $suite: rootfs image built in $(($(date +%s) - t0)) s (cached as ${img##*/})"
@@ -124,7 +125,7 @@ cp "$bins/vfio-info" "$bins/vfio-mem" "$pay/" ||
 install -m 0755 "$here/install-vm-guest.sh" "$pay/init.sh"
 mkdir -p "$pay/debs"
 cp "$vm/$suite-second"/*.deb "$pay/debs/"
-mke2fs -q -t ext2 -d "$pay" "$pay.img" 256M || die "mke2fs (payload) failed"
+mke2fs -q -t ext2 -d "$pay" "$pay.img" 256M >/dev/null || die "mke2fs (payload) failed"
 
 # 3. Boot it (one guest at a time, with the boot tier's lock).
 mkdir -p "$NVGRACE_CACHE/run" "$NVGRACE_CACHE/logs"
