@@ -92,6 +92,7 @@ void nvgrace_poison_flush(void);
 
 /* For the driver's per-device sysfs: count and list of poisoned PFNs. */
 unsigned int nvgrace_poison_count(struct nvgrace_pfn_space *space);
-ssize_t nvgrace_poison_show_list(struct nvgrace_pfn_space *space, char *buf);
+int nvgrace_poison_show_list(struct nvgrace_pfn_space *space, char *buf,
+			     int at);
 
 #endif /* NVGRACE_POISON_H */

@@ -33,6 +33,7 @@
  */
 #define pr_fmt(fmt) "nvgrace-poison: " fmt
 
+#include <linux/kernel.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
@@ -41,15 +42,41 @@
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 #include <linux/sysfs.h>
 #include <linux/workqueue.h>
 
 #include "internal.h"
 
+#define NVGRACE_POISON_MAX_RECORDS	1048576
+
 static unsigned int max_records = 4096;
-module_param(max_records, uint, 0444);
+
+static int nvgrace_param_set_records(const char *val,
+				     const struct kernel_param *kp)
+{
+	unsigned int n;
+	int ret;
+
+	ret = kstrtouint(val, 0, &n);
+	if (ret || n < 1 || n > NVGRACE_POISON_MAX_RECORDS) {
+		pr_err("%s must be a number from 1 to %u, not '%.*s'\n",
+		       kp->name, NVGRACE_POISON_MAX_RECORDS,
+		       (int)strcspn(val, "\n"), val);
+		return -EINVAL;
+	}
+	*(unsigned int *)kp->arg = n;
+	return 0;
+}
+
+static const struct kernel_param_ops nvgrace_records_ops = {
+	.set = nvgrace_param_set_records,
+	.get = param_get_uint,
+};
+
+module_param_cb(max_records, &nvgrace_records_ops, &max_records, 0444);
 MODULE_PARM_DESC(max_records,
-		 "poisoned PFNs recorded per range (default 4096); past it the whole range is refused");
+		 "poisoned PFNs recorded per range (1-1048576, default 4096); past it the whole range is refused");
 
 static DEFINE_MUTEX(nvgrace_poison_lock);
 static DEFINE_SPINLOCK(nvgrace_poison_tree_lock);
@@ -498,7 +525,7 @@ int nvgrace_poison_register(struct nvgrace_pfn_space *space)
 	rb_insert_color(&space->node, &nvgrace_poison_ranges);
 	nvgrace_poison_ranges_nr++;
 	spin_unlock_irqrestore(&nvgrace_poison_tree_lock, flags);
-	space->registered = true;
+	WRITE_ONCE(space->registered, true);
 out:
 	mutex_unlock(&nvgrace_poison_lock);
 	return ret;
@@ -545,7 +572,7 @@ void nvgrace_poison_unregister(struct nvgrace_pfn_space *space)
 	WRITE_ONCE(space->overflow, false);
 	spin_unlock(&space->lock);
 	spin_unlock_irqrestore(&nvgrace_poison_tree_lock, flags);
-	space->registered = false;
+	WRITE_ONCE(space->registered, false);
 	mutex_unlock(&nvgrace_poison_lock);
 
 	list_for_each_entry_safe(ev, tmp, &drop, list)
@@ -618,19 +645,25 @@ EXPORT_SYMBOL_GPL(nvgrace_poison_count);
 
 /**
  * nvgrace_poison_show_list() - the poisoned PFNs of @space for sysfs
- * @space: a range
+ * @space: a range, registered or not
  * @buf: the sysfs page
+ * @at: where in @buf to start (a driver lists several ranges in one file)
  *
- * One "0x<pfn>" per line, then "overflow" when records were lost.
+ * One "0x<pfn>" per line, then "overflow" when records were lost. Nothing
+ * for a range that is not registered.
+ *
+ * Return: the length of the text in @buf.
  */
-ssize_t nvgrace_poison_show_list(struct nvgrace_pfn_space *space, char *buf)
+int nvgrace_poison_show_list(struct nvgrace_pfn_space *space, char *buf,
+			     int at)
 {
 	unsigned long flags;
 	unsigned int i;
-	int len = 0;
+	int len = at;
 
-	if (!space)
-		return 0;
+	/* The lock is set up by the first registration. */
+	if (!space || !READ_ONCE(space->registered))
+		return len;
 	spin_lock_irqsave(&space->lock, flags);
 	for (i = 0; i < space->nr_recs && len < PAGE_SIZE - 32; i++)
 		len += sysfs_emit_at(buf, len, "%#lx\n", space->recs[i].pfn);

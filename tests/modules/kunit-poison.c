@@ -165,6 +165,7 @@ static void poison_report_many(struct kunit *test)
 	struct nvgrace_pfn_space a;
 	unsigned int i;
 	char *buf;
+	int len;
 
 	buf = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, buf);
@@ -179,10 +180,15 @@ static void poison_report_many(struct kunit *test)
 	for (i = 0; i < 4 * n; i++)
 		KUNIT_EXPECT_EQ(test, nvgrace_poison_check(&a, 0x40000 + i, 1),
 				i % 4 == 0);
-	KUNIT_EXPECT_GT(test, nvgrace_poison_show_list(&a, buf), 0);
+	len = nvgrace_poison_show_list(&a, buf, 0);
+	KUNIT_EXPECT_GT(test, len, 0);
 	KUNIT_EXPECT_TRUE(test, !strncmp(buf, "0x40000\n0x40004\n0x40008\n", 24));
+	/* A second list appends at the offset it is given. */
+	KUNIT_EXPECT_EQ(test, nvgrace_poison_show_list(&a, buf, len), 2 * len);
+	KUNIT_EXPECT_TRUE(test, !strncmp(buf + len, "0x40000\n", 8));
 	/* Unregister with handling possibly still queued. */
 	nvgrace_poison_unregister(&a);
+	KUNIT_EXPECT_EQ(test, nvgrace_poison_show_list(&a, buf, 0), 0);
 	nvgrace_poison_flush();
 	KUNIT_EXPECT_FALSE(test, nvgrace_poison_pfn_registered(0x40000));
 }
