@@ -1592,6 +1592,32 @@ static ssize_t resets_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(resets);
 
+/*
+ * Poisoned pages of the device memory, recorded by nvgrace-poison while the
+ * device is open (its ranges are registered from open to close).
+ */
+static ssize_t poisoned_show(struct device *dev, struct device_attribute *attr,
+			     char *buf)
+{
+	struct nvgrace_vfio_device *nvdev = dev_to_nvgrace(dev);
+
+	return sysfs_emit(buf, "%u\n",
+			  nvgrace_poison_count(&nvdev->usemem.poison) +
+			  nvgrace_poison_count(&nvdev->resmem.poison));
+}
+static DEVICE_ATTR_RO(poisoned);
+
+static ssize_t poisoned_list_show(struct device *dev,
+				  struct device_attribute *attr, char *buf)
+{
+	struct nvgrace_vfio_device *nvdev = dev_to_nvgrace(dev);
+	int len;
+
+	len = nvgrace_poison_show_list(&nvdev->usemem.poison, buf, 0);
+	return nvgrace_poison_show_list(&nvdev->resmem.poison, buf, len);
+}
+static DEVICE_ATTR_RO(poisoned_list);
+
 static ssize_t faults_show(struct device *dev, enum nvgrace_fault_kind kind,
 			   char *buf)
 {
@@ -1648,6 +1674,8 @@ static struct attribute *nvgrace_vfio_attrs[] = {
 	&dev_attr_faults_pmd.attr,
 	&dev_attr_faults_pud.attr,
 	&dev_attr_huge_orders.attr,
+	&dev_attr_poisoned.attr,
+	&dev_attr_poisoned_list.attr,
 	NULL,
 };
 
