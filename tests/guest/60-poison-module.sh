@@ -65,3 +65,52 @@ check "rmmod nvgrace-test-poison" rmmod nvgrace_test_poison
 expect_eq "no range left" "$(cat $P/ranges)" 0
 check "rmmod nvgrace-poison (nothing holds it)" rmmod nvgrace_poison
 check "debugfs directory gone" test ! -e $D
+
+# max_records: bad values refused with a message, then the bound itself.
+for v in 0 1048577 -1 lots; do
+	if modprobe nvgrace-poison max_records=$v 2>/dev/null; then
+		nok "max_records=$v refused"
+		rmmod nvgrace_poison
+	else
+		ok "max_records=$v refused"
+	fi
+	check "max_records=$v: the kernel log says why" \
+		sh -c "dmesg | grep -q \"max_records must be a number from 1 to 1048576, not '$v'\""
+done
+check "modprobe nvgrace-poison max_records=2" modprobe nvgrace-poison max_records=2
+expect_eq "max_records=2 in effect" \
+	"$(cat /sys/module/nvgrace_poison/parameters/max_records)" 2
+check "insmod nvgrace-test-poison" \
+	insmod /nvgrace/modules/nvgrace-test-poison.ko
+base=$(cat $T/base_pfn)
+# Held open (fd 3): the test device's range stays registered.
+exec 3</dev/nvgrace-poison-test
+expect_eq "an open test device registers its range" "$(cat $P/ranges)" 1
+msg="more than 2 poisoned pages recorded, refusing the whole range"
+n0=$(dmesg | grep -c "$msg")
+for i in 1 2 3 4; do
+	pfn=$(printf '%#x' $((base + 16 * i)))
+	check "inject $pfn (record $i of max_records=2)" \
+		sh -c "echo $pfn >$D/inject"
+done
+expect_eq "two pages recorded, no more" "$(cat $P/poisoned)" 2
+case $(cat $D/ranges) in
+*"poisoned=2 overflow"*) ok "the range is marked overflow" ;;
+*) nok "the range is marked overflow"; diag "$(cat $D/ranges)" ;;
+esac
+expect_eq "one kernel-log line for the overflow" "$(dmesg | grep -c "$msg")" $((n0 + 1))
+# Page 100 was never injected: refused all the same, as the range is.
+if dd if=/dev/nvgrace-poison-test of=/dev/null bs=4096 skip=100 count=1 2>/dev/null; then
+	nok "past the bound the whole range is refused (read of a clean page)"
+else
+	ok "past the bound the whole range is refused (read of a clean page)"
+fi
+exec 3<&-
+# (dd's own open and close above unregister nothing while fd 3 is open;
+# once the last holder closes, the range and its records go.)
+expect_eq "closing the device unregisters the range" "$(cat $P/ranges)" 0
+expect_eq "and drops its records and the overflow" "$(cat $P/poisoned)" 0
+check "a fresh open reads the clean page again" \
+	dd if=/dev/nvgrace-poison-test of=/dev/null bs=4096 skip=100 count=1
+check "rmmod nvgrace-test-poison" rmmod nvgrace_test_poison
+check "rmmod nvgrace-poison" rmmod nvgrace_poison

@@ -65,9 +65,26 @@ if rmmod nvgrace_poison 2>/dev/null; then
 else
 	ok "nvgrace-poison cannot be unloaded under the driver"
 fi
+# The device's own record of its poisoned pages (nobody maps them here).
+expect_eq "nvgrace/poisoned: none yet" "$(nv_attr poisoned)" 0
+expect_eq "nvgrace/poisoned_list: empty" "$(nv_attr poisoned_list)" ""
+psz=$(($(sed -n 's/^KernelPageSize: *\([0-9]*\) kB/\1/p' /proc/self/smaps | head -n 1) * 1024))
+p1=$(printf '%#x' $((phys / psz + 7)))
+p2=$(printf '%#x' $((phys / psz + 3)))
+check "inject usemem pfn $p1" sh -c "echo $p1 >/sys/kernel/debug/nvgrace-poison/inject"
+check "inject usemem pfn $p2" sh -c "echo $p2 >/sys/kernel/debug/nvgrace-poison/inject"
+expect_eq "nvgrace/poisoned counts both" "$(nv_attr poisoned)" 2
+expect_eq "nvgrace/poisoned_list lists them in order" \
+	"$(nv_attr poisoned_list | tr '\n' ' ')" "$p2 $p1 "
+if echo 0 >"/sys/bus/pci/devices/$GPU/nvgrace/poisoned" 2>/dev/null; then
+	nok "nvgrace/poisoned refuses a write"
+else
+	ok "nvgrace/poisoned refuses a write"
+fi
 kill "$hold" 2>/dev/null
 wait "$hold" 2>/dev/null
 expect_eq "closing releases every range" "$(cat $P/ranges)" 0
+expect_eq "and the device's poisoned pages" "$(nv_attr poisoned)/$(nv_attr poisoned_list)" 0/
 unbind_all
 check "rmmod nvgrace-poison after the driver (nothing holds it)" \
 	rmmod nvgrace_poison
