@@ -13,11 +13,7 @@
 # shellcheck source=tests/guest/lib.inc
 . /nvgrace/tests/lib.inc
 
-expect=
-read -r cmdline </proc/cmdline
-for a in $cmdline; do
-	case $a in nvgrace.kvm=*) expect=${a#nvgrace.kvm=} ;; esac
-done
+expect=$(kvm_expect)
 kv=$(uname -r)
 case $expect in
 patched | nodic) want=patched ;;

@@ -21,11 +21,7 @@ OUT=/tmp/vmm.out
 ACCESSES="aligned_load aligned_store unaligned_load unaligned_store atomic_ldadd atomic_cas exclusive_ldxr_stxr pattern"
 TOUCH_MIB=64
 
-expect=
-read -r cmdline </proc/cmdline
-for a in $cmdline; do
-	case $a in nvgrace.kvm=*) expect=${a#nvgrace.kvm=} ;; esac
-done
+expect=$(kvm_expect)
 
 if [ ! -c /dev/kvm ]; then
 	skip "nested KVM tests" "no /dev/kvm in $(uname -r)"

@@ -16,11 +16,7 @@ OUT=/tmp/vmm-poison.out
 INJECT=/sys/kernel/debug/nvgrace-poison/inject
 OFF=0x8000000	# 128 MiB into usemem
 
-expect=
-read -r cmdline </proc/cmdline
-for a in $cmdline; do
-	case $a in nvgrace.kvm=*) expect=${a#nvgrace.kvm=} ;; esac
-done
+expect=$(kvm_expect)
 
 if [ ! -c /dev/kvm ]; then
 	skip "L2 on a poisoned usemem page" "no /dev/kvm in $(uname -r)"
