@@ -9,11 +9,76 @@ export NVGRACE_CACHE
 NVGRACE_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 export NVGRACE_TOP
 
-NVGRACE_MIRROR=${NVGRACE_MIRROR:-http://deb.debian.org/debian}
-NVGRACE_SECURITY_MIRROR=${NVGRACE_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
-
 msg() { printf '%s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# ng_apt_source_uris [ROOT]: "SUITE URI" for every enabled deb source of the
+# machine's apt configuration (ROOT/etc/apt/sources.list and sources.list.d:
+# one-line *.list and deb822 *.sources), in the order apt reads them.
+ng_apt_source_uris() {
+	local root=${1:-} f
+	{
+		for f in "$root"/etc/apt/sources.list "$root"/etc/apt/sources.list.d/*.list; do
+			[ -r "$f" ] || continue
+			# deb [options] URI SUITE [COMPONENT...]
+			sed -e 's/#.*//' -e 's/\[[^]]*\]//' "$f" |
+				awk '$1 == "deb" && NF >= 3 { print $3, $2 }'
+		done
+		for f in "$root"/etc/apt/sources.list.d/*.sources; do
+			[ -r "$f" ] || continue
+			# deb822 stanzas: Types, URIs, Suites, Enabled (comment
+			# lines are not stanza separators: drop them first)
+			sed -e '/^[[:space:]]*#/d' -e 's/#.*//' "$f" | awk '
+				function flush(  i, j, nu, ns, u, su) {
+					if (deb && enabled) {
+						nu = split(uris, u, " "); ns = split(suites, su, " ")
+						for (i = 1; i <= nu; i++)
+							for (j = 1; j <= ns; j++)
+								print su[j], u[i]
+					}
+					deb = 0; enabled = 1; uris = ""; suites = ""
+				}
+				BEGIN { enabled = 1 }
+				/^[ \t]*$/ { flush(); next }
+				{ key = tolower($1); sub(/:$/, "", key); $1 = "" }
+				key == "types" { deb = ($0 ~ /(^| )deb( |$)/) }
+				key == "uris" { uris = $0 }
+				key == "suites" { suites = $0 }
+				key == "enabled" { enabled = ($0 !~ /no/) }
+				END { flush() }'
+		done
+	} | sed 's|/*$||'
+}
+
+# ng_debian_mirrors [ROOT]: set NVGRACE_MIRROR and NVGRACE_SECURITY_MIRROR
+# from the machine's apt sources unless the environment already sets them.
+# The archive is the first source of a Debian suite (bookworm, trixie,
+# sid, ... with -updates/-backports), the security archive the first source
+# of a CODENAME-security suite. Without one, the security archive is taken
+# to live beside the archive (.../debian -> .../debian-security), as on
+# Debian's own mirrors.
+ng_debian_mirrors() {
+	local suites='(buster|bullseye|bookworm|trixie|forky|duke|sid|oldoldstable|oldstable|stable|testing|unstable)'
+	local line
+	if [ -z "${NVGRACE_MIRROR:-}" ]; then
+		line=$(ng_apt_source_uris "${1:-}" |
+			grep -E "^${suites}(-updates|-backports|-proposed-updates)? " | head -n1)
+		[ -n "$line" ] ||
+			die "no Debian archive in the apt sources (/etc/apt/sources.list, sources.list.d): add one, or set NVGRACE_MIRROR=URL"
+		NVGRACE_MIRROR=${line#* }
+	fi
+	if [ -z "${NVGRACE_SECURITY_MIRROR:-}" ]; then
+		line=$(ng_apt_source_uris "${1:-}" |
+			grep -E "^${suites}(-security|/updates) " | head -n1)
+		if [ -n "$line" ]; then
+			NVGRACE_SECURITY_MIRROR=${line#* }
+		else
+			NVGRACE_SECURITY_MIRROR=$NVGRACE_MIRROR-security
+		fi
+	fi
+	export NVGRACE_MIRROR NVGRACE_SECURITY_MIRROR
+}
+ng_debian_mirrors /
 
 # apt with a private configuration that knows every suite we use, for both
 # architectures. Never used to install anything: only update/download/cache.

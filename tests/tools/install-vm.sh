@@ -46,7 +46,7 @@ trixie)
 	# 7.x from trixie-backports; the second kernel: trixie's own 6.12
 	kpkgs="linux-image-amd64/trixie-backports linux-headers-amd64/trixie-backports"
 	second="linux-headers-6.12.*+deb13-amd64"
-	extra_src=("deb http://deb.debian.org/debian trixie-backports main")
+	extra_src=("deb $NVGRACE_MIRROR trixie-backports main")
 	;;
 *) die "install-vm.sh: unknown suite $suite (bookworm, trixie)" ;;
 esac
@@ -91,9 +91,9 @@ EOF
 		--customize-hook="sh $vm/hook.sh \"\$1\"" \
 		--customize-hook='printf "%s\n" "#!/bin/sh" "export PATH=/usr/sbin:/usr/bin:/sbin:/bin" "mount -t devtmpfs devtmpfs /dev" "mkdir -p /payload" "mount -o ro /dev/vdb /payload" "exec /payload/init.sh" >"$1/nvgrace-init" && chmod 755 "$1/nvgrace-init"' \
 		"$suite" "$root" \
-		"deb http://deb.debian.org/debian $suite main" \
-		"deb http://deb.debian.org/debian $suite-updates main" \
-		"deb http://deb.debian.org/debian-security $suite-security main" \
+		"deb $NVGRACE_MIRROR $suite main" \
+		"deb $NVGRACE_MIRROR $suite-updates main" \
+		"deb $NVGRACE_SECURITY_MIRROR $suite-security main" \
 		"${extra_src[@]}" \
 		>"$vm/mmdebstrap.log" 2>&1 || {
 		tail -n 30 "$vm/mmdebstrap.log" >&2
