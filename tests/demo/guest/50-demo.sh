@@ -12,6 +12,8 @@ check "modprobe nvgrace-poison" modprobe nvgrace-poison
 step "the firmware of a Grace host describes the GPU memory; here a test module plays it"
 check "firmware properties on the stand-in GPU $GPU" \
 	insmod /nvgrace/modules/nvgrace-test-fwprops.ko
+step "the GPU's readiness registers read 0xFF once its memory is trained; here the test sets them"
+check "stand-in GPU made ready" gpu_ready
 step "bind the GPU with driver_override"
 check "bind $GPU to $NG_DRV" pci_bind_override "$GPU" "$NG_DRV"
 for f in mem_status mem_phys mem_length; do
