@@ -6,7 +6,9 @@
 # header trees, boot images and compilers.
 #
 # Usage:
-#   kernels.sh list                      SERIES ARCH RELEASE TOOLCHAIN, one a line
+#   kernels.sh list [SERIES/ARCH...]     SERIES ARCH RELEASE TOOLCHAIN, one a line
+#                                        (every entry, or the named ones)
+#   kernels.sh series                    the series of the matrix, one a line
 #   kernels.sh headers SERIES ARCH       print KDIR (for make -C), fetching it
 #   kernels.sh image SERIES ARCH         print the image dir (<dir>/vmlinuz,
 #                                        <dir>/lib/modules/<release>/)
@@ -189,36 +191,44 @@ ng_k_resolve_one() {
 	die "no Debian kernel of series $series for $arch in the configured suites"
 }
 
-# ng_k_resolved: make sure $NG_K_CACHE/matrix.list is current and print its
-# path. It is rebuilt when the apt lists were refreshed since, or when this
-# script changed.
-ng_k_resolved() {
-	local list=$NG_K_CACHE/matrix.list s a
+# ng_k_list: print the path of $NG_K_CACHE/matrix.list, the resolved
+# entries ("SERIES ARCH RELEASE TOOLCHAIN VERSION"), after dropping it when
+# the apt lists were refreshed since it was written, or this script changed.
+# Entries are resolved one at a time, when first asked for (ng_k_line):
+# a run that needs one kernel fetches the headers of that kernel only.
+ng_k_list() {
+	local list=$NG_K_CACHE/matrix.list
 	ng_apt_setup
-	if [ -s "$list" ] && [ "$list" -nt "$NG_APT_DIR/updated" ] &&
-		[ "$list" -nt "${BASH_SOURCE[0]}" ]; then
-		printf '%s\n' "$list"
-		return
-	fi
-	msg "kernels: resolving the newest kernel of each series"
 	mkdir -p "$NG_K_CACHE"
-	for s in $NG_SERIES; do
-		for a in $NG_ARCHES; do
-			ng_k_resolve_one "$s" "$a"
-		done
-	done >"$list.tmp.$$"
-	mv "$list.tmp.$$" "$list"
+	if [ -e "$list" ] && { [ "$list" -ot "$NG_APT_DIR/updated" ] ||
+		[ "$list" -ot "${BASH_SOURCE[0]}" ]; }; then
+		rm -f "$list"
+	fi
 	printf '%s\n' "$list"
+}
+
+# ng_k_line SERIES ARCH: print the resolved entry of SERIES/ARCH, resolving
+# and recording it first if needed.
+ng_k_line() {
+	local list line=''
+	list=$(ng_k_list)
+	[ -e "$list" ] &&
+		line=$(awk -v s="$1" -v a="$2" '$1 == s && $2 == a { print; exit }' "$list")
+	if [ -z "$line" ]; then
+		msg "kernels: resolving the newest kernel of $1 for $2"
+		line=$(ng_k_resolve_one "$1" "$2")
+		# one short line, appended at once: safe beside other runs
+		printf '%s\n' "$line" >>"$list"
+	fi
+	printf '%s\n' "$line"
 }
 
 # ng_k_entry SERIES ARCH: set K_ARCH K_RELEASE K_TOOLCHAIN K_VERSION.
 ng_k_entry() {
-	local list line
+	local line
 	case " $NG_SERIES " in *" $1 "*) ;; *) die "unknown series '$1' (one of: $NG_SERIES)" ;; esac
 	case " $NG_ARCHES " in *" $2 "*) ;; *) die "unknown arch '$2' (one of: $NG_ARCHES)" ;; esac
-	list=$(ng_k_resolved)
-	line=$(awk -v s="$1" -v a="$2" '$1 == s && $2 == a' "$list")
-	[ -n "$line" ] || die "$1/$2 is not in $list"
+	line=$(ng_k_line "$1" "$2")
 	read -r _ K_ARCH K_RELEASE K_TOOLCHAIN K_VERSION <<<"$line"
 }
 
@@ -404,8 +414,19 @@ ng_k_main() {
 	[ $# -gt 0 ] && shift
 	case $cmd in
 	list)
+		# every entry, or those of the given SERIES/ARCH words
+		local s a want=" $* "
+		for s in $NG_SERIES; do
+			for a in $NG_ARCHES; do
+				[ $# -eq 0 ] || [[ $want == *" $s/$a "* ]] || continue
+				ng_k_line "$s" "$a" | cut -d' ' -f1-4
+			done
+		done
+		;;
+	series)
 		[ $# -eq 0 ] || ng_k_usage
-		cut -d' ' -f1-4 "$(ng_k_resolved)"
+		# shellcheck disable=SC2086 # a list of words
+		printf '%s\n' $NG_SERIES
 		;;
 	refresh)
 		rm -f "$NG_K_CACHE/matrix.list"

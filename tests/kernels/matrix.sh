@@ -98,18 +98,19 @@ our_warnings() {
 		grep -E '(warning|error|WARNING|ERROR)' || true
 }
 
-mapfile -t ENTRIES < <("$KERNELS" list)
-[ ${#ENTRIES[@]} -gt 0 ] || die "kernels.sh list gave nothing"
-SELECTED=()
-for e in "${ENTRIES[@]}"; do
-	read -r s a _ _ <<<"$e"
+# Resolve only the selected entries: a run for one kernel fetches the
+# headers of that kernel alone.
+mapfile -t ALL_SERIES < <("$KERNELS" series)
+WANT=()
+for s in "${ALL_SERIES[@]}"; do
 	if [ -n "$SERIES" ]; then
 		case " $SERIES " in *" $s "*) ;; *) continue ;; esac
 	fi
-	case " $ARCHES " in *" $a "*) ;; *) continue ;; esac
-	SELECTED+=("$e")
+	for a in $ARCHES; do WANT+=("$s/$a"); done
 done
-[ ${#SELECTED[@]} -gt 0 ] || die "no matrix entry matches --series '$SERIES' --arch '$ARCHES'"
+[ ${#WANT[@]} -gt 0 ] || die "no matrix entry matches --series '$SERIES' --arch '$ARCHES'"
+mapfile -t SELECTED < <("$KERNELS" list "${WANT[@]}")
+[ ${#SELECTED[@]} -eq ${#WANT[@]} ] || die "kernels.sh list ${WANT[*]} gave ${#SELECTED[@]} entries"
 
 buildroot=${NVGRACE_BUILD_ROOT:-$NVGRACE_CACHE/build}
 mkdir -p "$NVGRACE_CACHE/logs" "$NVGRACE_CACHE/results" "$buildroot"
@@ -181,8 +182,10 @@ if [ -r "$TSV" ]; then
 		!(($1 FS $2) in seen)' "$TSV.tmp" "$TSV" >"$TSV.rows"
 	{
 		head -n 1 "$TSV.tmp"
-		"$KERNELS" list | while read -r s a _; do
-			awk -F'\t' -v s="$s" -v a="$a" '$1 == s && $2 == a' "$TSV.rows"
+		for s in "${ALL_SERIES[@]}"; do
+			for a in amd64 arm64; do
+				awk -F'\t' -v s="$s" -v a="$a" '$1 == s && $2 == a' "$TSV.rows"
+			done
 		done
 	} >"$TSV.new"
 	mv "$TSV.new" "$TSV.tmp"
