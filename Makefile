@@ -6,7 +6,9 @@
 #   make [KDIR=/lib/modules/<release>/build] [ARCH=arm64 CROSS_COMPILE=...]
 #   make probes          list the compat probe results for KDIR
 #   make probe P=NAME    run one probe again, showing the compiler output
-#   make check           the whole test suite (see README)
+#   make check           the test suite CI runs (see README)
+#   make check-full      every tier at full size (custom and debug kernels,
+#                        install VMs, benchmarks)
 #   make clean | install
 
 KVER ?= $(shell uname -r)
@@ -19,7 +21,7 @@ kdir_abs = $(realpath $(KDIR))
 probe_dir = $(firstword $(wildcard $(PWD)/.compat/*-$(shell printf '%s' '$(kdir_abs)' | md5sum | cut -c1-8)))
 krelease = $(patsubst %-$(lastword $(subst -, ,$(probe_dir))),%,$(notdir $(probe_dir)))
 
-.PHONY: all modules clean install probes probe check kernel-check
+.PHONY: all modules clean install probes probe check check-full kernel-check
 
 all: modules
 
@@ -67,3 +69,6 @@ probe: kernel-check
 
 check:
 	./tests/run.sh
+
+check-full:
+	./tests/run.sh --full

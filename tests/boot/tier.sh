@@ -9,6 +9,8 @@
 #
 # Usage: tier.sh [options]
 #   --kernels "LIST"     ARCH/SERIES words (default: $NG_BOOT_KERNELS below)
+#   --set check|full     the make check set ($NG_BOOT_CHECK_KERNELS) or the
+#                        make check-full one ($NG_BOOT_KERNELS, the default)
 #   --modules-root DIR   pack modules in DIR/<series>-<arch>/*.ko
 #                        (default $NVGRACE_BUILD_ROOT, else $NVGRACE_CACHE/build)
 #   --modules-from CMD   instead: run "CMD SERIES ARCH"; its last stdout line
@@ -31,13 +33,24 @@ set -euo pipefail
 # shellcheck source=bootlib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/bootlib.sh"
 
+# Every boot kernel (make check-full), and the make check subset: the two
+# Debian stable kernels, the newest, and the newest on the other arch.
 NG_BOOT_KERNELS="arm64/6.1 arm64/6.12 arm64/6.17 arm64/6.19 arm64/7.3 amd64/6.1 amd64/7.3"
+NG_BOOT_CHECK_KERNELS="arm64/6.1 arm64/6.12 arm64/7.3 amd64/7.3"
 
 kernels=$NG_BOOT_KERNELS modroot=${NVGRACE_BUILD_ROOT:-$NVGRACE_CACHE/build} modfrom='' extraroots=() nomods=0 memdir=''
 tests=() bootargs=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernels) kernels=$2; shift ;;
+	--set)
+		case $2 in
+		check) kernels=$NG_BOOT_CHECK_KERNELS ;;
+		full) kernels=$NG_BOOT_KERNELS ;;
+		*) die "tier.sh: --set takes check or full" ;;
+		esac
+		shift
+		;;
 	--modules-root) modroot=$2; shift ;;
 	--extra-modules-root) extraroots+=("$2"); shift ;;
 	--modules-from) modfrom=$2; shift ;;
