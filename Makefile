@@ -16,10 +16,13 @@ KDIR ?= /lib/modules/$(KVER)/build
 PWD := $(CURDIR)
 
 # compat/probe.mk keys its results by kernel release and a hash of the
-# kernel build directory's path; the hash alone finds them.
+# kernel build directory, compiler, ARCH and flags, and records the build
+# directory in each result directory's build-info: the newest results for
+# KDIR are the ones shown.
 kdir_abs = $(realpath $(KDIR))
-probe_dir = $(firstword $(wildcard $(PWD)/.compat/*-$(shell printf '%s' '$(kdir_abs)' | md5sum | cut -c1-8)))
-krelease = $(patsubst %-$(lastword $(subst -, ,$(probe_dir))),%,$(notdir $(probe_dir)))
+probe_dir = $(shell ls -td $(PWD)/.compat/*/ 2>/dev/null | while read -r d; do \
+	if grep -qxF 'kdir=$(kdir_abs)' "$${d}build-info" 2>/dev/null; then \
+		echo "$${d%/}"; break; fi; done)
 
 .PHONY: all modules clean install probes probe check check-full kernel-check
 
@@ -50,12 +53,15 @@ probes: kernel-check
 		echo "nvgrace-dkms: no probe results for $(KDIR) yet: run 'make KDIR=$(KDIR)' first." >&2; \
 		exit 1; \
 	fi
-	@echo "compat probes for $(krelease) ($(kdir_abs)):"
+	@echo "compat probes for $$(sed -n 's/^release=//p' $(probe_dir)/build-info) ($(kdir_abs)):"
+	@sed -n 's/^cc=/  compiler: /p' $(probe_dir)/build-info
 	@for f in $(probe_dir)/*.h; do \
 		case $$f in */nvgrace-config.h) continue;; esac; \
 		if grep -q '^#define' $$f; then r=yes; else r=no; fi; \
 		printf '  %-44s %s\n' "$$(basename $$f .h)" $$r; \
 	done
+	@sed -n 's/^#define NVGRACE_BUILD_FEATURES "\(.*\)"/features: \1/p; s/^#define NVGRACE_BUILD_FEATURES_LOST "\(.*\)"/features lost: \1/p' \
+		$(probe_dir)/nvgrace-config.h
 
 probe: kernel-check
 	@if [ -z "$(P)" ]; then echo "usage: make probe P=NAME (see 'make probes')" >&2; exit 1; fi
@@ -63,7 +69,7 @@ probe: kernel-check
 		echo "nvgrace-dkms: no recorded probe '$(P)' for $(KDIR): check the name with 'make probes', or build first." >&2; \
 		exit 1; \
 	fi
-	@echo "re-running probe $(P) for $(krelease):"
+	@echo "re-running probe $(P) for $$(sed -n 's/^release=//p' $(probe_dir)/build-info):"
 	@sh -c "$$(cat $(probe_dir)/$(P).cmd)" && echo "probe $(P): compiles" || echo "probe $(P): does not compile"
 	@rm -f $(probe_dir)/$(P).o
 

@@ -3,6 +3,12 @@
  * Thin wrappers over kernel API differences. Every decision here rests on a
  * HAVE_* macro from the generated probe header (see compat/probes/), never
  * on the kernel version number.
+ *
+ * nvgrace-probes: vm_flags_set vm_allow_any_uncached huge_fault_order
+ * nvgrace-probes: vmf_insert_pfn_pmd_ulong vmf_insert_pfn_pmd_pfn_t
+ * nvgrace-probes: vmf_insert_pfn_pud_ulong vmf_insert_pfn_pud_pfn_t
+ * nvgrace-probes: vfio_pci_device_ops_phys_vec vfio_pci_device_ops_dma_buf_phys_vec
+ * nvgrace-probes: vfio_pci_core_pci_ops
  */
 #ifndef NVGRACE_COMPAT_H
 #define NVGRACE_COMPAT_H
@@ -47,7 +53,22 @@ static inline void nvgrace_vm_flags_set(struct vm_area_struct *vma,
 /*
  * Huge PFN mappings (v6.12, CONFIG_ARCH_SUPPORTS_{PMD,PUD}_PFNMAP). Each
  * returns VM_FAULT_FALLBACK where the kernel cannot map that order, so the
- * fault handler retries at a smaller one.
+ * fault handler retries at a smaller one. Where the architecture has them
+ * but no form of the insert function compiles, the build warns:
+ *
+ * nvgrace-feature: huge-pmd
+ *   if CONFIG_ARCH_SUPPORTS_PMD_PFNMAP
+ *   needs huge_fault_order
+ *   needs vmf_insert_pfn_pmd_ulong|vmf_insert_pfn_pmd_pfn_t
+ *   lost: huge mappings disabled, device memory is mapped in base pages
+ *   instead of 2 MiB (PMD) blocks
+ *
+ * nvgrace-feature: huge-pud
+ *   if CONFIG_ARCH_SUPPORTS_PUD_PFNMAP
+ *   needs huge_fault_order
+ *   needs vmf_insert_pfn_pud_ulong|vmf_insert_pfn_pud_pfn_t
+ *   lost: huge mappings disabled, device memory is mapped without 1 GiB
+ *   (PUD) blocks
  */
 static inline vm_fault_t nvgrace_insert_pfn_pmd(struct vm_fault *vmf,
 						unsigned long pfn)
@@ -89,10 +110,12 @@ static inline bool nvgrace_can_insert_pud(void)
 }
 
 /* dma-buf export (v6.19): the physical-range type was renamed in v7.0. */
-#ifdef HAVE_VFIO_PCI_DEVICE_OPS_PHYS_VEC
+#if defined(HAVE_VFIO_PCI_DEVICE_OPS_PHYS_VEC)
 #define nvgrace_phys_vec phys_vec
-#else
+#elif defined(HAVE_VFIO_PCI_DEVICE_OPS_DMA_BUF_PHYS_VEC)
 #define nvgrace_phys_vec dma_buf_phys_vec
+#elif defined(HAVE_VFIO_PCI_CORE_PCI_OPS)
+#error "nvgrace-dkms: get_dmabuf_phys() takes an unknown range type; compat/ needs a probe for it"
 #endif
 
 /* The ->huge_fault(vmf, order) form exists with huge PFN mappings (v6.12). */

@@ -2,21 +2,37 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # run-probe.sh NAME SOURCE OUTDIR MODULE_SYMVERS -- CC FLAGS...
+# run-probe.sh --disabled NAME - OUTDIR -
 #
 # Compiles one probe and writes OUTDIR/NAME.h with HAVE_<NAME> defined or
 # not. Keeps the compiler output in OUTDIR/NAME.log and the exact command in
 # OUTDIR/NAME.cmd so "make probe P=NAME" can run it again. Prints one line
-# for the build log.
+# for the build log. With --disabled (NVGRACE_PROBE_DISABLE) the probe is
+# not compiled and counts as failed.
 
+disabled=
+if [ "$1" = --disabled ]; then
+	disabled=1
+	shift
+fi
 name=$1
 src=$2
 dir=$3
 symvers=$4
-shift 5
+shift 4
+[ "$#" -gt 0 ] && shift
 
 macro=HAVE_$(printf '%s' "$name" | tr '[:lower:]' '[:upper:]')
 log=$dir/$name.log
 out=$dir/$name.h
+
+if [ -n "$disabled" ]; then
+	printf '/* %s is not set (disabled by NVGRACE_PROBE_DISABLE) */\n' "$macro" >"$out"
+	echo "disabled by NVGRACE_PROBE_DISABLE" >"$log"
+	printf 'echo "probe %s is disabled by NVGRACE_PROBE_DISABLE"; false\n' "$name" >"$dir/$name.cmd"
+	printf '  PROBE   %-44s no (disabled)\n' "$macro"
+	exit 0
+fi
 
 {
 	printf 'cd %s &&' "$(pwd)"

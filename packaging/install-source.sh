@@ -11,10 +11,9 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 dest=$1
 mkdir -p "$dest"
 cd "$top"
-for f in Kbuild Makefile dkms.conf packaging/dkms-post-build.sh; do
+for f in Kbuild Makefile dkms.conf; do
 	install -D -m 0644 "$f" "$dest/$f"
 done
-chmod 0755 "$dest/packaging/dkms-post-build.sh"
 find compat src -type f \( -name '*.c' -o -name '*.h' -o -name '*.mk' -o -name '*.sh' \) \
 	! -path '*/.compat/*' ! -name '*.mod.c' | LC_ALL=C sort |
 	while IFS= read -r f; do

@@ -26,6 +26,7 @@
 #include <linux/rwsem.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+/* nvgrace-probes: register_pfn_address_space */
 #ifdef HAVE_REGISTER_PFN_ADDRESS_SPACE
 #include <linux/memory-failure.h>
 #endif

@@ -48,6 +48,8 @@
 
 #include "internal.h"
 
+/* nvgrace-probes: zap_special_vma_range */
+
 #define NVGRACE_POISON_MAX_RECORDS	1048576
 
 static unsigned int max_records = 4096;

@@ -35,6 +35,14 @@
 
 #include "internal.h"
 
+/*
+ * nvgrace-probes: register_pfn_address_space pfn_address_space_pfn_to_vma_pgoff
+ * nvgrace-probes: ghes_register_report_chain trace_memory_failure_event
+ *
+ * nvgrace-feature: memory-error-sources
+ *   needs register_pfn_address_space+pfn_address_space_pfn_to_vma_pgoff|ghes_register_report_chain
+ *   lost: real memory errors on device memory are not routed to VMs, only injected ones
+ */
 #if defined(HAVE_REGISTER_PFN_ADDRESS_SPACE) && \
 	defined(HAVE_PFN_ADDRESS_SPACE_PFN_TO_VMA_PGOFF)
 #define NVGRACE_NATIVE 1

@@ -33,6 +33,8 @@
 
 #include "kvm.h"
 
+/* nvgrace-probes: kvm_supports_cacheable_pfnmap kvm_arm_cacheable_pfnmap_backport */
+
 static const char *nvgrace_kvm_support(void)
 {
 #if defined(HAVE_KVM_ARM_CACHEABLE_PFNMAP_BACKPORT)

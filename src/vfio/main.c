@@ -48,6 +48,12 @@
 #include "layout.h"
 #include "kvm.h"
 
+/*
+ * nvgrace-probes: vfio_device_inode vfio_device_ops_bind_iommufd
+ * nvgrace-probes: vfio_device_ops_detach_ioas vfio_device_ops_match_token_uuid
+ * nvgrace-probes: vfio_device_ops_get_region_info_caps vfio_pci_core_pci_ops
+ */
+
 #define NVGRACE_RESMEM_INDEX	VFIO_PCI_BAR2_REGION_INDEX
 #define NVGRACE_USEMEM_INDEX	VFIO_PCI_BAR4_REGION_INDEX
 

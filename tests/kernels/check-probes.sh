@@ -1,10 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Compare the compat probe results of the last matrix build of each kernel
-# ($NVGRACE_CACHE/build/<series>-<arch>/.compat/, or under $NVGRACE_BUILD_ROOT)
-# with probes-expected.
+# Compare the compat probe results and the features lost of the last matrix
+# build of each kernel ($NVGRACE_CACHE/build/<series>-<arch>/.compat/, or
+# under $NVGRACE_BUILD_ROOT) with probes-expected; a feature lost must have
+# its WARNING line in the matrix log ($NVGRACE_LOGDIR/matrix-*.log).
 # One TAP line per kernel; a probe without an expectation line fails too.
+# First, without a build: every probe has a consumer, and every file that
+# tests HAVE_<NAME> declares the probe ("nvgrace-probes: NAME") and only
+# the probes it uses (src/, compat/*.h, tests/modules/).
 #
 #   check-probes.sh [--series "6.1 7.3"] [--arch "amd64 arm64"]
 
@@ -67,10 +71,47 @@ for p in $probes; do
 	fi
 done
 
+# Declarations: per consumer file, the probes it declares and the ones it
+# uses (HAVE_<NAME> of an existing probe, or a name in a feature's needs).
+declared_all=
+bad=()
+while IFS= read -r f; do
+	rel=${f#"$NVGRACE_TOP"/}
+	decl=$(sed -n 's@^.*nvgrace-probes:\(.*\)$@\1@p' "$f" | sed 's@\*/@@' | tr ' ' '\n' |
+		sed '/^$/d' | sort -u)
+	used=$( {
+		grep -o '\bHAVE_[A-Z0-9_]*' "$f" | sed 's/^HAVE_//' | tr '[:upper:]' '[:lower:]'
+		sed -n 's/^[[:space:]]*\*[[:space:]]*needs[[:space:]]\{1,\}//p' "$f" | sed 's/[|+ ]\{1,\}/\n/g'
+	} | sed '/^$/d' | sort -u | while read -r n; do
+		[ -f "$NVGRACE_TOP/compat/probes/$n.c" ] && echo "$n"
+	done)
+	declared_all+=" $decl"
+	for n in $used; do
+		grep -qx "$n" <<<"$decl" || bad+=("$rel uses HAVE_${n^^} without declaring it (nvgrace-probes: $n)")
+	done
+	for n in $decl; do
+		grep -qx "$n" <<<"$used" || bad+=("$rel declares probe $n but does not use it")
+		[ -f "$NVGRACE_TOP/compat/probes/$n.c" ] || bad+=("$rel declares probe $n, which has no compat/probes/$n.c")
+	done
+done < <(find "$NVGRACE_TOP/src" "$NVGRACE_TOP/compat" "$NVGRACE_TOP/tests/modules" \
+	-maxdepth 2 -name '*.[ch]' ! -path '*/compat/probes/*' | sort)
+for p in $probes; do
+	case " $declared_all " in
+	*[[:space:]]"$p"[[:space:]]*) ;;
+	*) bad+=("probe $p has no consumer: no file declares it (delete it, or declare it where HAVE_${p^^} is used)") ;;
+	esac
+done
+if [ ${#bad[@]} -eq 0 ]; then
+	echo "ok - every probe has a consumer that declares it, and every consumer declares what it uses"
+else
+	echo "not ok - every probe has a consumer that declares it, and every consumer declares what it uses"
+	printf '# %s\n' "${bad[@]}"
+fi
+
 for s in $series; do
 	for a in $arches; do
 		dir=$(find "${NVGRACE_BUILD_ROOT:-$NVGRACE_CACHE/build}/$s-$a/.compat" -name nvgrace-config.h \
-			-printf '%h\n' 2>/dev/null | head -n1)
+			-printf '%h\n' 2>/dev/null | head -n1 || true)
 		if [ -z "$dir" ]; then
 			echo "not ok - probes $s/$a: no results (was the matrix built?)"
 			continue
@@ -81,6 +122,19 @@ for s in $series; do
 			grep -q '^#define' "$dir/$p.h" 2>/dev/null && got=yes
 			expected "$p" "$s" "$a" && want=yes
 			[ "$got" = "$want" ] || bad+=("$p: got $got, want $want")
+		done
+		got=$(sed -n 's/^#define NVGRACE_BUILD_FEATURES_LOST "\(.*\)"/\1/p' "$dir/nvgrace-config.h")
+		for f in $(awk '$1 ~ /^feature:/ { sub(/^feature:/, "", $1); print $1 }' "$here/probes-expected") $got; do
+			case " $got " in *" $f "*) g=yes ;; *) g=no ;; esac
+			w=no
+			expected "feature:$f" "$s" "$a" && w=yes
+			[ "$g" = "$w" ] || bad+=("feature $f lost: got $g, want $w")
+		done
+		# each feature lost was said loudly in the build log
+		log=${NVGRACE_LOGDIR:-$NVGRACE_CACHE/logs}/matrix-$s-$a.log
+		for f in $got; do
+			[ ! -r "$log" ] || grep -q "WARNING nvgrace-dkms: .*(feature $f," "$log" ||
+				bad+=("feature $f lost without a WARNING line in $log")
 		done
 		if [ ${#bad[@]} -eq 0 ]; then
 			echo "ok - probes $s/$a match tests/kernels/probes-expected"

@@ -9,6 +9,8 @@
 
 #include "nvgrace-poison.h"
 
+/* nvgrace-probes: register_pfn_address_space */
+
 static int tst_pgoff(struct vm_area_struct *vma, unsigned long pfn,
 		     pgoff_t *pgoff)
 {

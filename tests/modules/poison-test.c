@@ -37,6 +37,10 @@
 
 #include "nvgrace-poison.h"
 
+/*
+ * nvgrace-probes: vmf_insert_pfn_pmd_pfn_t vmf_insert_pfn_pmd_ulong
+ * nvgrace-probes: huge_fault_order vm_flags_set
+ */
 #if defined(HAVE_VMF_INSERT_PFN_PMD_PFN_T)
 #include <linux/pfn_t.h>
 #endif
