@@ -789,3 +789,9 @@ module_exit(nvgrace_poison_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("Memory-failure routing for device memory without struct page");
 MODULE_VERSION(NVGRACE_VERSION);
+/* Build facts for modinfo (compat/gen-config.sh): see nvgrace-vfio doctor. */
+MODULE_INFO(nvgrace_kernel, NVGRACE_BUILD_KERNEL);
+MODULE_INFO(nvgrace_probes, NVGRACE_BUILD_PROBES);
+MODULE_INFO(nvgrace_probes_absent, NVGRACE_BUILD_PROBES_ABSENT);
+MODULE_INFO(nvgrace_features, NVGRACE_BUILD_FEATURES);
+MODULE_INFO(nvgrace_features_lost, NVGRACE_BUILD_FEATURES_LOST);

@@ -1747,3 +1747,9 @@ module_exit(nvgrace_vfio_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("VFIO PCI variant driver for NVIDIA Grace GPUs with coherent device memory");
 MODULE_VERSION(NVGRACE_VERSION);
+/* Build facts for modinfo (compat/gen-config.sh): see nvgrace-vfio doctor. */
+MODULE_INFO(nvgrace_kernel, NVGRACE_BUILD_KERNEL);
+MODULE_INFO(nvgrace_probes, NVGRACE_BUILD_PROBES);
+MODULE_INFO(nvgrace_probes_absent, NVGRACE_BUILD_PROBES_ABSENT);
+MODULE_INFO(nvgrace_features, NVGRACE_BUILD_FEATURES);
+MODULE_INFO(nvgrace_features_lost, NVGRACE_BUILD_FEATURES_LOST);

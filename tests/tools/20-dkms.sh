@@ -6,9 +6,10 @@
 # status, remove against a Debian kernel header tree from the test cache
 # (the host's own kernel has no headers here), in a private DKMS tree,
 # source tree and install tree, so nothing lands in /lib/modules or
-# /var/lib/dkms. Also: probe lines in make.log, the compat header next to
-# the built modules, MODULE_VERSION = PACKAGE_VERSION, DKMS's own module
-# signing, and the skip reason for kernels the pack cannot support.
+# /var/lib/dkms. Also: probe and feature lines in make.log, the build
+# facts in modinfo (nvgrace_kernel, nvgrace_probes), MODULE_VERSION =
+# PACKAGE_VERSION, DKMS's own module signing, and the skip reason for
+# kernels the pack cannot support.
 #
 #   tests/tools/20-dkms.sh [--dkms SCRIPT] [SERIES ARCH]   (default: dkms, 6.1 amd64)
 
@@ -111,8 +112,8 @@ log=$base/log/make.log
 t "make.log has a PROBE line per compat probe" \
 	test "$(grep -c '^ *PROBE .*HAVE_' "$log")" -eq "$(find "$top/compat/probes" -name '*.c' | wc -l)"
 t "make.log has the COMPAT summary" grep -q "COMPAT  $kver: [0-9]* of [0-9]* probes present" "$log"
-t "compat header kept next to the built modules" grep -q '^#define NVGRACE_PROBES_DONE' "$base/module/nvgrace-config.h"
-t "build output names the kept header" grep -q "header kept as $base/module/nvgrace-config.h" "$tmp/build.log"
+t "make.log has a FEATURE line per declared feature" \
+	test "$(grep -c '^ *FEATURE ' "$log")" -eq "$(grep -rh --include='*.[ch]' 'nvgrace-feature:' "$top/src" "$top/compat" | wc -l)"
 for m in nvgrace-vfio-pci nvgrace-poison; do
 	f=$(compgen -G "$base/module/$m.ko*" | head -n 1)
 	if [ -z "$f" ]; then
@@ -125,6 +126,11 @@ for m in nvgrace-vfio-pci nvgrace-poison; do
 	signer=$(modinfo -F signer "$f")
 	t "$m: signed by DKMS's key ('$signer')" test "$signer" = "$signer_want"
 	t "$m: vermagic is $kver" test "$(modinfo -F vermagic "$f" | cut -d' ' -f1)" = "$kver"
+	t "$m: modinfo nvgrace_kernel is $kver" test "$(modinfo -F nvgrace_kernel "$f")" = "$kver"
+	# the probes that fired, as the make.log's PROBE lines say
+	want=$(sed -n 's/^ *PROBE *HAVE_\([A-Z0-9_]*\) *yes$/\1/p' "$log" | tr '[:upper:]' '[:lower:]' | sort | tr '\n' ' ')
+	got=$(modinfo -F nvgrace_probes "$f" | tr ' ' '\n' | sed '/^$/d' | sort | tr '\n' ' ')
+	t "$m: modinfo nvgrace_probes = the make.log's PROBE ... yes lines (${got:-none})" test "$got" = "$want"
 done
 
 t "install" run install.log "${D[@]}" install "nvgrace-dkms/$ver" -k "$kver" --kernelsourcedir "$kdir"

@@ -46,7 +46,7 @@ dpkg-deb -x "$deb" "$tmp/deb"
 dpkg-deb -e "$deb" "$tmp/deb-ctrl"
 for f in usr/sbin/nvgrace-vfio usr/share/man/man8/nvgrace-vfio.8.gz \
 	etc/modprobe.d/nvgrace-dkms.conf "usr/src/nvgrace-dkms-$ver/dkms.conf" \
-	"usr/src/nvgrace-dkms-$ver/Kbuild" "usr/src/nvgrace-dkms-$ver/packaging/dkms-post-build.sh" \
+	"usr/src/nvgrace-dkms-$ver/Kbuild" \
 	"usr/src/nvgrace-dkms-$ver/compat/probe.mk"; do
 	t "deb ships /$f" test -e "$tmp/deb/$f"
 done

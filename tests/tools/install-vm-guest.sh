@@ -66,8 +66,10 @@ t "dkms status: installed for $kver" sh -c "dkms status nvgrace-dkms | grep -q '
 dkms status 2>&1 | diag
 t "modules installed in updates/dkms" test -e "/lib/modules/$kver/updates/dkms/nvgrace-vfio-pci.ko" -o \
 	-e "/lib/modules/$kver/updates/dkms/nvgrace-vfio-pci.ko.xz"
-t "compat header kept next to the built modules" \
-	sh -c "test -f /var/lib/dkms/nvgrace-dkms/$ver/$kver/*/module/nvgrace-config.h"
+t "the installed module names the kernel it was built for (modinfo nvgrace_kernel)" \
+	test "$(modinfo -F nvgrace_kernel nvgrace-vfio-pci)" = "$kver"
+t "nvgrace-vfio doctor reads the build's compat probes from modinfo" \
+	sh -c "nvgrace-vfio doctor | grep -q '^ok *compat-probes .*built for $kver'"
 # signed KVER: DKMS signed both modules with the MOK key it made
 signed() {
 	for _m in nvgrace-vfio-pci nvgrace-poison; do
