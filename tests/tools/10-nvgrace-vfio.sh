@@ -28,7 +28,7 @@ fi
 export NVGRACE_BIND_WAIT=0 NVGRACE_KVER=7.3.4+deb13-arm64
 kver_re='7\.3\.4\+deb13-arm64'
 export NVGRACE_DMESG=true NVGRACE_MODPROBE=false
-unset NVGRACE_VFIO_IDS NVGRACE_SYSFS NVGRACE_STATE_DIR NVGRACE_CONFIG_H
+unset NVGRACE_VFIO_IDS NVGRACE_SYSFS NVGRACE_STATE_DIR
 
 # vt ARGS...: run the tool under $sh; sets out, err, rc
 vt() {
@@ -112,6 +112,29 @@ fk_driver nvgrace_vfio_pci
 echo nvgrace-vfio-pci.ko >"\$FK/module-loaded"
 EOF
 	chmod +x "$FK/modprobe"
+	# modinfo of the installed nvgrace-vfio-pci: $FK/modinfo.d/FIELD (the
+	# directory missing: not installed). Its aliases come from the
+	# driver's own ID table, as modpost makes them.
+	mkdir -p "$FK/modinfo.d"
+	sed -n 's/.*PCI_DRIVER_OVERRIDE_DEVICE_VFIO(PCI_VENDOR_ID_NVIDIA, 0x\([0-9A-Fa-f]\{4\}\)).*/\1/p' \
+		"$top/src/vfio/main.c" | tr 'a-f' 'A-F' |
+		sed 's/.*/vfio_pci:v000010DEd0000&sv*sd*bc*sc*i*/' >"$FK/modinfo.d/alias"
+	sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$top/dkms.conf" >"$FK/modinfo.d/version"
+	cat >"$FK/modinfo" <<EOF
+#!/bin/bash
+while [ \$# -gt 0 ]; do
+	case \$1 in -k) shift ;; -F) field=\$2; shift ;; *) mod=\$1 ;; esac
+	shift
+done
+if [ "\$mod" != nvgrace-vfio-pci ] || [ ! -d "$FK/modinfo.d" ]; then
+	echo "modinfo: ERROR: Module \$mod not found." >&2
+	exit 1
+fi
+cat "$FK/modinfo.d/\$field" 2>/dev/null
+exit 0
+EOF
+	chmod +x "$FK/modinfo"
+	export NVGRACE_MODINFO=$FK/modinfo
 }
 
 one_shell() {
@@ -127,6 +150,24 @@ one_shell() {
 	expect "malformed BDF refused" 2 "'0009:01:00' is not a PCI address"
 	vt bind 0009:77:00.0
 	expect "unknown BDF: clear error" 1 "0009:77:00.0: no such PCI device"
+
+	# The Grace GPU IDs are the driver's: from modinfo's aliases.
+	vt status
+	expect "status: Grace GPUs found by the driver's IDs" 0 "^$GPU1 10de:2342 driver=nvidia"
+	expect "status: the second Grace GPU" 0 "^$GPU2 10de:2941 driver=none"
+	t "status: the NIC is no Grace GPU" test "$(grep -c "^$NIC" <<<"$out")" = 0
+	mv "$FK/modinfo.d" "$FK/modinfo.off"
+	vt bind $GPU1
+	expect "module not installed: cannot tell a Grace GPU, says why" 1 \
+		"$GPU1: cannot tell whether 10de:2342 is a Grace GPU: module nvgrace-vfio-pci is not installed for kernel $kver_re"
+	expect "module not installed: the fix" 1 "fix: install nvgrace-dkms for kernel $kver_re \\(or bind with --force\\)"
+	vt bind
+	expect "module not installed: bind without BDF says why no GPU is found" 1 \
+		"no Grace GPU found \\(IDs unknown: module nvgrace-vfio-pci is not installed"
+	vt doctor --json
+	is "doctor: module not installed: GPUs cannot be looked for" "$(printf '%s' "$out" | python3 -c "import json,sys; print(*[c['status']+' '+c['detail'][:25] for c in json.load(sys.stdin)['checks'] if c['name']=='gpu'])")" \
+		"warn cannot look for Grace GPU"
+	mv "$FK/modinfo.off" "$FK/modinfo.d"
 
 	# The module is missing: modprobe fails.
 	NVGRACE_MODPROBE=$FK/modprobe vt bind $GPU1
@@ -248,7 +289,15 @@ override="
 		printf '%s\n' "$out" | diag
 	fi
 	js() { printf '%s\n' "$out" | python3 -c "import json,sys; d=json.load(sys.stdin); print(*[c['status']+' '+c['detail'] for c in d['checks'] if c['name']=='$1'])"; }
+	is "doctor: nvgrace module installed but not loaded is a warning" "$(js module | cut -d' ' -f1-4)" "warn nvgrace-vfio-pci $(cat "$FK/modinfo.d/version") installed"
+	is "doctor: a build without facts in modinfo: compat probes unknown" "$(js compat-probes | cut -d' ' -f1-2)" "warn unknown:"
+	expect "doctor: ... because an older nvgrace-dkms built it" 1 "carries no build facts"
+	mv "$FK/modinfo.d" "$FK/modinfo.off"
+	vt doctor --json
 	is "doctor: nvgrace module missing is a failure" "$(js module | cut -d' ' -f1)" fail
+	is "doctor: no module, no compat probes" "$(js compat-probes)" "warn unknown: nvgrace-vfio-pci is not installed for 7.3.4+deb13-arm64"
+	mv "$FK/modinfo.off" "$FK/modinfo.d"
+	vt doctor --json
 	is "doctor: GPU without IOMMU group is a failure" "$(js "gpu $NOIOMMU iommu" | cut -d' ' -f1)" fail
 	is "doctor: exit 1 when a check fails" "$rc" 1
 	vt doctor
@@ -272,10 +321,19 @@ EOF
 	echo ok >"$FK/sys/bus/pci/devices/$GPU2/nvgrace/mem_status"
 	echo 0x400000000000 >"$FK/sys/bus/pci/devices/$GPU2/nvgrace/mem_phys"
 	echo 102005473280 >"$FK/sys/bus/pci/devices/$GPU2/nvgrace/mem_length"
-	printf '#define HAVE_VM_FLAGS_SET 1\n#define HAVE_KVM_CAP_ARM_CACHEABLE_PFNMAP 1\n' >"$FK/config.h"
-	NVGRACE_CONFIG_H=$FK/config.h vt doctor --json
+	mi=$FK/modinfo.d
+	echo 7.3.4+deb13-arm64 >"$mi/nvgrace_kernel"
+	echo "vm_flags_set kvm_supports_cacheable_pfnmap" >"$mi/nvgrace_probes"
+	echo "huge-pmd memory-error-sources" >"$mi/nvgrace_features"
+	: >"$mi/nvgrace_features_lost"
+	vt doctor --json
 	is "doctor: module loaded at the tools' version" "$(js module | cut -d' ' -f1)" ok
-	is "doctor: probes listed" "$(js compat-probes | cut -d' ' -f1-3)" "ok vm_flags_set kvm_cap_arm_cacheable_pfnmap"
+	is "doctor: probes listed from modinfo" "$(js compat-probes)" "ok vm_flags_set kvm_supports_cacheable_pfnmap (2 fired; built for 7.3.4+deb13-arm64)"
+	is "doctor: no feature lost" "$(js compat-features | cut -d' ' -f1-3)" "ok nothing lost"
+	echo huge-pmd >"$mi/nvgrace_features_lost"
+	vt doctor --json
+	is "doctor: a lost feature is a warning" "$(js compat-features | cut -d' ' -f1-5)" "warn lost on 7.3.4+deb13-arm64: huge-pmd"
+	: >"$mi/nvgrace_features_lost"
 	is "doctor: 7.3 has native cacheable PFNMAP" "$(js kvm-cacheable-pfnmap | cut -d' ' -f1-2)" "ok native"
 	is "doctor: FWB from the boot log" "$(js cpu-fwb | cut -d' ' -f1)" ok
 	is "doctor: DIC from the boot log" "$(js cpu-dic | cut -d' ' -f1)" ok
@@ -291,21 +349,26 @@ EOF
 	echo "inject" >"$FK/sys/kernel/nvgrace_poison/sources"
 	vt doctor --json
 	is "doctor: injection only is a warning" "$(js poison-sources | cut -d' ' -f1-2)" "warn inject:"
-	# no driver attributes: from the build's probes
-	NVGRACE_KVER=6.12.57+deb13-arm64 NVGRACE_CONFIG_H=$FK/config.h vt doctor --json
-	is "doctor: 6.12 build (old header) with the cap: patched" "$(js kvm-cacheable-pfnmap | cut -d' ' -f1-2)" "ok patched"
-	printf '#define HAVE_KVM_SUPPORTS_CACHEABLE_PFNMAP 1\n#define HAVE_KVM_ARM_CACHEABLE_PFNMAP_BACKPORT 1\n' >>"$FK/config.h"
-	NVGRACE_KVER=6.12.57+deb13-arm64 NVGRACE_CONFIG_H=$FK/config.h vt doctor --json
+	# no driver attributes: from the build's probes (modinfo)
+	echo "vm_flags_set" >"$mi/nvgrace_probes"
+	NVGRACE_KVER=6.12.57+deb13-arm64 vt doctor --json
+	is "doctor: 6.12 build without the KVM probes: absent" "$(js kvm-cacheable-pfnmap | cut -d' ' -f1-2)" "fail absent"
+	echo "kvm_supports_cacheable_pfnmap kvm_arm_cacheable_pfnmap_backport" >>"$mi/nvgrace_probes"
+	NVGRACE_KVER=6.12.57+deb13-arm64 vt doctor --json
 	is "doctor: the backport marker probe: patched" "$(js kvm-cacheable-pfnmap | cut -d' ' -f1-2)" "ok patched"
 	expect "doctor: says the probes told" 1 "compat probes of the build"
-	sed -i '/BACKPORT/d' "$FK/config.h"
-	NVGRACE_KVER=6.12.57+deb13-arm64 NVGRACE_CONFIG_H=$FK/config.h vt doctor --json
+	echo "vm_flags_set kvm_supports_cacheable_pfnmap" >"$mi/nvgrace_probes"
+	NVGRACE_KVER=6.12.57+deb13-arm64 vt doctor --json
 	is "doctor: kvm_supports_cacheable_pfnmap without the marker: native" "$(js kvm-cacheable-pfnmap | cut -d' ' -f1-2)" "ok native"
-	sed -i '/KVM/d' "$FK/config.h"
-	NVGRACE_KVER=6.1.0-56-arm64 NVGRACE_CONFIG_H=$FK/config.h vt doctor --json
+	echo "vm_flags_set" >"$mi/nvgrace_probes"
+	NVGRACE_KVER=6.1.0-56-arm64 vt doctor --json
 	is "doctor: 6.1 build without the probes: absent, a failure" "$(js kvm-cacheable-pfnmap | cut -d' ' -f1-2)" "fail absent"
-	NVGRACE_KVER=6.1.0-56-arm64 NVGRACE_CONFIG_H=$FK/none.h vt doctor --json
-	is "doctor: no build and no driver: unknown" "$(js kvm-cacheable-pfnmap | cut -d' ' -f1-2)" "warn unknown"
+	rm "$mi/nvgrace_kernel"
+	NVGRACE_KVER=6.1.0-56-arm64 vt doctor --json
+	is "doctor: no build facts and no driver: unknown" "$(js kvm-cacheable-pfnmap | cut -d' ' -f1-2)" "warn unknown"
+	NVGRACE_KVER=7.3.4+deb13-arm64 vt doctor --json
+	is "doctor: no build facts on 7.3: native from the version" "$(js kvm-cacheable-pfnmap | cut -d' ' -f1-6)" "ok native (from the kernel version"
+	echo 7.3.4+deb13-arm64 >"$mi/nvgrace_kernel"
 	sed -i '/Instruction cache/d' "$FK/dmesg"
 	vt doctor --json
 	is "doctor: no DIC in the boot log is a failure (KVM refuses the memslot)" "$(js cpu-dic | cut -d' ' -f1)" fail
@@ -314,7 +377,7 @@ EOF
 	echo patched >"$dd/kvm_cacheable_pfnmap"
 	echo 1 >"$dd/cpu_fwb"
 	echo 1 >"$dd/cpu_dic"
-	NVGRACE_KVER=6.1.0-56-arm64 NVGRACE_CONFIG_H=$FK/config.h vt doctor --json
+	NVGRACE_KVER=6.1.0-56-arm64 vt doctor --json
 	is "doctor: the driver's kvm_cacheable_pfnmap wins" "$(js kvm-cacheable-pfnmap | cut -d' ' -f1-4)" "ok patched (reported by"
 	is "doctor: the driver's cpu_dic wins over the boot log" "$(js cpu-dic | cut -d' ' -f1-4)" "ok CTR_EL0.DIC set (reported"
 	echo 0 >"$dd/cpu_dic"
