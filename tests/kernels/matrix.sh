@@ -24,7 +24,8 @@
 # $NG_MATRIX_PATHS), built there with
 #   make -j2 KDIR=<kdir> W=1 C=2 NVGRACE_TESTS=y [ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-]
 # through `kernels.sh run` (host gcc-12 or the gcc-14 chroot), logged to
-# $NVGRACE_CACHE/logs/matrix-<series>-<arch>.log. stdout is TAP: a plan, one
+# $NVGRACE_LOGDIR/matrix-<series>-<arch>.log ($NVGRACE_LOGDIR defaults to
+# $NVGRACE_CACHE/logs). stdout is TAP: a plan, one
 # "ok - build 6.1/amd64 (6.1.0-56-amd64, gcc-12, 3s)" line per entry, then a
 # summary table as comments and a closing "matrix: N passed, N failed" line.
 # $NVGRACE_CACHE/results/matrix.tsv gets one line per entry (series, arch,
@@ -113,7 +114,8 @@ mapfile -t SELECTED < <("$KERNELS" list "${WANT[@]}")
 [ ${#SELECTED[@]} -eq ${#WANT[@]} ] || die "kernels.sh list ${WANT[*]} gave ${#SELECTED[@]} entries"
 
 buildroot=${NVGRACE_BUILD_ROOT:-$NVGRACE_CACHE/build}
-mkdir -p "$NVGRACE_CACHE/logs" "$NVGRACE_CACHE/results" "$buildroot"
+logdir=${NVGRACE_LOGDIR:-$NVGRACE_CACHE/logs}
+mkdir -p "$logdir" "$NVGRACE_CACHE/results" "$buildroot"
 TSV=$NVGRACE_CACHE/results/matrix.tsv
 printf 'series\tarch\trelease\ttoolchain\tresult\tseconds\twarnings\tsparse\n' >"$TSV.tmp"
 declare -A RESULT
@@ -124,7 +126,7 @@ for e in "${SELECTED[@]}"; do
 	read -r s a rel tc <<<"$e"
 	N=$((N + 1))
 	build=$buildroot/$s-$a
-	log=$NVGRACE_CACHE/logs/matrix-$s-$a.log
+	log=$logdir/matrix-$s-$a.log
 	result=ok why='' warn=0 sparse=yes
 	kdir=$("$KERNELS" headers "$s" "$a") || { kdir=; result=fail why="no headers"; }
 	copy_source "$build"
@@ -206,6 +208,6 @@ for e in "${SELECTED[@]}"; do
 	for a in $ARCHES; do printf ' %-6s' "${RESULT[$s/$a]:--}"; done
 	echo
 done
-echo "# results: $TSV, logs: $NVGRACE_CACHE/logs/matrix-*.log"
+echo "# results: $TSV, logs: $logdir/matrix-*.log"
 echo "matrix: $PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]
