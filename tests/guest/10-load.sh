@@ -24,6 +24,22 @@ expect_eq "no other aliases" "$(echo "$aliases" | grep -vc '^vfio_pci:')" 0
 expect_eq "module description" "$(modinfo -F description "$ko")" \
 	"VFIO PCI variant driver for NVIDIA Grace GPUs with coherent device memory"
 expect_eq "module license" "$(modinfo -F license "$ko")" GPL
+# Build facts (MODULE_INFO from the compat layer): the kernel built
+# against, and each probe either fired or not, never both or neither.
+for m in nvgrace-vfio-pci nvgrace-poison; do
+	f=$(find /lib/modules/"$(uname -r)" -name "$m.ko*" | head -n1)
+	expect_eq "$m: modinfo nvgrace_kernel is the running kernel" \
+		"$(modinfo -F nvgrace_kernel "$f")" "$(uname -r)"
+done
+fired=$(modinfo -F nvgrace_probes "$ko")
+absent=$(modinfo -F nvgrace_probes_absent "$ko")
+diag "probes fired: ${fired:-none}; lost: $(modinfo -F nvgrace_features_lost "$ko")"
+both=$(printf '%s\n%s\n' "$fired" "$absent" | tr ' ' '\n' | sed '/^$/d' | sort | uniq -d)
+expect_eq "modinfo: no probe both fired and absent" "$both" ""
+case " $fired $absent " in
+*" vm_flags_set "*) ok "modinfo nvgrace_probes/_absent cover the probes (vm_flags_set)" ;;
+*) nok "modinfo nvgrace_probes/_absent cover the probes (vm_flags_set)" ;;
+esac
 bound=0
 for d in "$NG_DRVDIR"/*:*; do
 	[ -e "$d" ] && bound=$((bound + 1))

@@ -50,6 +50,10 @@ expect "non-Grace device refused without --force" 1 "is not a Grace GPU"
 expect_eq "refused device untouched" "$(pci_driver "$GPU")" "$before"
 vt bind
 expect "bind without arguments finds no Grace GPU here" 1 "no Grace GPU found"
+# the Grace IDs are the driver's table, read with the guest's modinfo
+ids=$(modinfo -F alias nvgrace-vfio-pci | sed -n 's/^vfio_pci:v0000\(....\)d0000\(....\).*/\1:\2/p' |
+	tr 'A-F' 'a-f' | sort -u | tr '\n' ' ')
+expect "the Grace IDs come from modinfo's aliases (${ids% })" 1 "no Grace GPU found (${ids% })"
 
 # Module not installed: hide it from modprobe for a moment.
 rmmod nvgrace_vfio_pci 2>/dev/null
@@ -123,6 +127,9 @@ expect "doctor: GPU memory from the firmware properties" "$rc" \
 	"ok    gpu $GPU"
 expect "doctor: module loaded" "$rc" "ok    module "
 expect "doctor: IOMMU on" "$rc" "ok    iommu "
+expect "doctor: compat probes from the module's modinfo" "$rc" \
+	"ok    compat-probes"
+expect "doctor: ... of the build for the running kernel" "$rc" "built for $(uname -r))"
 if [ "$NG_ARCH" = arm64 ]; then
 	expect "doctor: arm64 KVM cacheable PFNMAP line" "$rc" "kvm-cacheable-pfnmap"
 	expect "doctor: FWB of QEMU's -cpu max seen in the boot log" "$rc" "ok    cpu-fwb"
