@@ -51,7 +51,8 @@ expect_eq "refused device untouched" "$(pci_driver "$GPU")" "$before"
 vt bind
 expect "bind without arguments finds no Grace GPU here" 1 "no Grace GPU found"
 # the Grace IDs are the driver's table, read with the guest's modinfo
-ids=$(modinfo -F alias nvgrace-vfio-pci | sed -n 's/^vfio_pci:v0000\(....\)d0000\(....\).*/\1:\2/p' |
+# (busybox's finds a module by its underscored name)
+ids=$(modinfo -F alias nvgrace_vfio_pci | sed -n 's/^vfio_pci:v0000\(....\)d0000\(....\).*/\1:\2/p' |
 	tr 'A-F' 'a-f' | sort -u | tr '\n' ' ')
 expect "the Grace IDs come from modinfo's aliases (${ids% })" 1 "no Grace GPU found (${ids% })"
 

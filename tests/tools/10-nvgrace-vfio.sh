@@ -126,7 +126,7 @@ while [ \$# -gt 0 ]; do
 	case \$1 in -k) shift ;; -F) field=\$2; shift ;; *) mod=\$1 ;; esac
 	shift
 done
-if [ "\$mod" != nvgrace-vfio-pci ] || [ ! -d "$FK/modinfo.d" ]; then
+if [ "\$mod" != nvgrace_vfio_pci ] || [ ! -d "$FK/modinfo.d" ]; then
 	echo "modinfo: ERROR: Module \$mod not found." >&2
 	exit 1
 fi
