@@ -1027,13 +1027,13 @@ out:
 }
 
 /*
- * Copy between user memory and the write-combine resmem mapping in
+ * Copy between a kernel buffer and the write-combine resmem mapping in
  * naturally aligned accesses of up to 8 bytes. Mainline uses
  * vfio_pci_core_do_io_rw(), which exists from v6.9 and changed signature in
  * v6.19; this loop does the same on every kernel.
  */
-static int nvgrace_io_copy(void __iomem *io, char __user *buf, size_t count,
-			   bool write)
+static void nvgrace_io_copy(void __iomem *io, void *kbuf, size_t count,
+			    bool write)
 {
 	size_t done = 0;
 
@@ -1050,8 +1050,7 @@ static int nvgrace_io_copy(void __iomem *io, char __user *buf, size_t count,
 			n = 2;
 
 		if (write) {
-			if (copy_from_user(&val, buf + done, n))
-				return -EFAULT;
+			memcpy(&val, kbuf + done, n);
 			if (n == 8)
 				writeq(val, p);
 			else if (n == 4)
@@ -1069,39 +1068,108 @@ static int nvgrace_io_copy(void __iomem *io, char __user *buf, size_t count,
 				val = readw(p);
 			else
 				val = readb(p);
-			if (copy_to_user(buf + done, &val, n))
-				return -EFAULT;
+			memcpy(kbuf + done, &val, n);
 		}
 		done += n;
 	}
-	return 0;
 }
 
+/*
+ * One chunk between the device memory and a kernel buffer, under
+ * memory_lock with the GPU ready. No user memory is touched here.
+ */
 static int nvgrace_mem_copy(struct nvgrace_vfio_device *nvdev,
 			    struct nvgrace_mem_region *region, u64 offset,
-			    char __user *buf, size_t n, bool write)
+			    void *kbuf, size_t n, bool write)
 {
+	struct vfio_pci_core_device *vdev = &nvdev->core_device;
 	unsigned long pfn = PHYS_PFN(region->phys + offset);
 	unsigned long last = PHYS_PFN(region->phys + offset + n - 1);
 	int ret;
 
-	if (!n)
-		return 0;
+retry:
+	ret = nvgrace_wait_ready_unlocked(nvdev);
+	if (ret)
+		return ret;
+	down_read(&vdev->memory_lock);
+	ret = nvgrace_check_ready(nvdev);
+	if (ret == -EAGAIN) {
+		up_read(&vdev->memory_lock);
+		goto retry;
+	}
 	/* A copy touching a poisoned page would hit the error again. */
-	if (nvgrace_poison_check(&region->poison, pfn, last - pfn + 1))
-		return -EIO;
+	if (!ret && nvgrace_poison_check(&region->poison, pfn, last - pfn + 1))
+		ret = -EIO;
+	if (!ret) {
+		if (region == &nvdev->resmem)
+			nvgrace_io_copy(region->ioaddr + offset, kbuf, n, write);
+		else if (write)
+			memcpy(region->memaddr + offset, kbuf, n);
+		else
+			memcpy(kbuf, region->memaddr + offset, n);
+	}
+	up_read(&vdev->memory_lock);
+	return ret;
+}
+
+/*
+ * read() and write() go through a kernel bounce buffer, a chunk at a time,
+ * and touch user memory only without memory_lock. The user buffer may be a
+ * mapping of this same device: copying to or from it can fault into
+ * nvgrace_huge_fault(), which takes memory_lock for read again, and a
+ * writer of memory_lock (a PCI_COMMAND write, a reset) queued between the
+ * two acquisitions would wait for the first while the second waits for it:
+ * a deadlock no signal breaks. vfio-pci-core's do_io_rw bounces through a
+ * register-sized variable for the same reason; mainline nvgrace-gpu (v7.3)
+ * copies to and from user memory under memory_lock, and has this deadlock.
+ */
+#define NVGRACE_RW_CHUNK	SZ_64K
+
+static ssize_t nvgrace_mem_chunks(struct nvgrace_vfio_device *nvdev,
+				  struct nvgrace_mem_region *region,
+				  char __user *buf, size_t count, u64 offset,
+				  bool write)
+{
+	size_t chunk = min_t(size_t, count, NVGRACE_RW_CHUNK), done = 0;
+	void *bounce;
+	int ret;
 
 	ret = nvgrace_map_region(nvdev, region);
 	if (ret)
 		return ret;
 
-	if (region == &nvdev->resmem)
-		return nvgrace_io_copy(region->ioaddr + offset, buf, n, write);
-	if (write)
-		ret = copy_from_user(region->memaddr + offset, buf, n);
-	else
-		ret = copy_to_user(buf, region->memaddr + offset, n);
-	return ret ? -EFAULT : 0;
+	bounce = kmalloc(chunk, GFP_KERNEL | __GFP_NOWARN);
+	if (!bounce && chunk > PAGE_SIZE) {
+		chunk = PAGE_SIZE;
+		bounce = kmalloc(chunk, GFP_KERNEL);
+	}
+	if (!bounce)
+		return -ENOMEM;
+
+	while (done < count) {
+		size_t n = min(chunk, count - done);
+
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		if (write && copy_from_user(bounce, buf + done, n)) {
+			ret = -EFAULT;
+			break;
+		}
+		ret = nvgrace_mem_copy(nvdev, region, offset + done, bounce, n,
+				       write);
+		if (ret)
+			break;
+		if (!write && copy_to_user(buf + done, bounce, n)) {
+			ret = -EFAULT;
+			break;
+		}
+		done += n;
+	}
+	kfree(bounce);
+	/* What was copied before an error counts, as for any read()/write(). */
+	return done ? done : ret;
 }
 
 /*
@@ -1115,10 +1183,9 @@ static ssize_t nvgrace_mem_rw(struct nvgrace_vfio_device *nvdev,
 			      char __user *buf, size_t count, loff_t *ppos,
 			      bool write)
 {
-	struct vfio_pci_core_device *vdev = &nvdev->core_device;
 	u64 offset = *ppos & VFIO_PCI_OFFSET_MASK;
 	size_t mem_count = 0, i;
-	int ret;
+	ssize_t done;
 
 	if (offset >= region->bar_size)
 		return -EINVAL;
@@ -1127,22 +1194,14 @@ static ssize_t nvgrace_mem_rw(struct nvgrace_vfio_device *nvdev,
 		mem_count = min_t(size_t, count, region->length - offset);
 
 	if (mem_count) {
-retry:
-		ret = nvgrace_wait_ready_unlocked(nvdev);
-		if (ret)
-			return ret;
-		down_read(&vdev->memory_lock);
-		ret = nvgrace_check_ready(nvdev);
-		if (ret == -EAGAIN) {
-			up_read(&vdev->memory_lock);
-			goto retry;
+		done = nvgrace_mem_chunks(nvdev, region, buf, mem_count, offset,
+					  write);
+		if (done < 0)
+			return done;
+		if (done < mem_count) {
+			*ppos += done;
+			return done;
 		}
-		if (!ret)
-			ret = nvgrace_mem_copy(nvdev, region, offset, buf,
-					       mem_count, write);
-		up_read(&vdev->memory_lock);
-		if (ret)
-			return ret;
 	}
 
 	if (!write) {

@@ -1,0 +1,25 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+# Lock ordering of the emulated regions (issue 14), with time bounds so that
+# a regression is a failure, not a hung boot:
+# - read()/write() whose user buffer is an unfaulted mapping of the same
+#   device, while memory decode toggles: once a deadlock (the copy faulted
+#   under memory_lock); every thread must finish and the device still work.
+# shellcheck source=tests/guest/lib.inc
+. /nvgrace/tests/lib.inc
+
+# shellcheck disable=SC2119 # no extra firmware parameters
+if ! bind_with_props; then
+	nok "bind the stand-in with firmware properties"
+	exit 1
+fi
+ok "bind the stand-in with firmware properties"
+
+"$NG_BIN/vfio-race" copy "$GPU" 5
+if [ $? -eq 3 ]; then
+	# Unbinding would wait for the stuck threads forever.
+	nok "the device is lost to unkillable threads: not unbinding it"
+	exit 1
+fi
+check "driver still bound after the races" test "$(pci_driver "$GPU")" = "$NG_DRV"
+unbind_all

@@ -1,0 +1,362 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// guest-cflags: -lpthread
+/*
+ * vfio-race: lock-ordering regressions of nvgrace-vfio-pci (issue 14),
+ * through the VFIO uAPI. Each command prints TAP lines and "# " diagnostics
+ * and exits 1 if a check failed, 2 on bad usage.
+ *
+ *   vfio-race copy BDF SECONDS
+ *	read() and write() of usemem (and resmem) whose user buffer is a
+ *	fresh, never-touched mapping of the same device's usemem, while a
+ *	third thread toggles memory decode in PCI_COMMAND. The copy faults
+ *	into the driver's fault handler; when the driver copied user memory
+ *	under memory_lock, a toggle queued in between deadlocked all three
+ *	threads for good. The threads run in a child for SECONDS; the parent
+ *	gives it SECONDS + 20 s to exit, then reports where it is stuck
+ *	and exits 3: the stuck threads hold the device for good.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "vfio-open.h"
+
+#define MAGIC		0x4e56475200000000ULL	/* "NVGR" */
+#define CHUNK		(64 << 10)
+
+static int failures;
+static const char *bdf;
+static struct vfio_handle h;
+
+static void ok(int cond, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%s - ", cond ? "ok" : "not ok");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	if (!cond)
+		failures++;
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static off_t region_off(unsigned int index)
+{
+	return (off_t)index << 40;
+}
+
+/* Length of region NAME (usemem/resmem) from the driver's sysfs, or 0. */
+static unsigned long long region_len(const char *name)
+{
+	unsigned long long phys, length = 0, bar;
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/nvgrace/%s",
+		 bdf, name);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%llx %llu %llu", &phys, &length, &bar) != 3)
+		length = 0;
+	fclose(f);
+	return length;
+}
+
+static void open_device(void)
+{
+	if (vfio_open(bdf, &h)) {
+		printf("not ok - open %s through VFIO (%s: %s)\n", bdf,
+		       vfio_open_failed, strerror(errno));
+		exit(1);
+	}
+}
+
+static off_t cfg_cmd(void)
+{
+	return region_off(VFIO_PCI_CONFIG_REGION_INDEX) + 0x4;
+}
+
+/* ---- copy: user buffer mapped from the same device ------------------- */
+
+static int stop;
+
+static int stopped(void)
+{
+	return __atomic_load_n(&stop, __ATOMIC_RELAXED);
+}
+
+static unsigned long long use_len, res_len;
+
+struct counts {
+	unsigned long ok, efault, other, maps;
+	int last_errno;
+};
+
+static struct counts reads, writes, toggles;
+
+static void count(struct counts *c, ssize_t ret, size_t want)
+{
+	if (ret == (ssize_t)want) {
+		c->ok++;
+	} else if (ret < 0 && errno == EFAULT) {
+		c->efault++;
+	} else {
+		c->other++;
+		c->last_errno = ret < 0 ? errno : 0;
+	}
+}
+
+/*
+ * A fresh shared mapping of CHUNK bytes of usemem at slot I of the first
+ * 16 MiB; nothing touched, so any copy into it faults.
+ */
+static void *fresh_map(unsigned long i)
+{
+	off_t off = (off_t)((i % 256) * CHUNK);
+
+	return mmap(NULL, CHUNK, PROT_READ | PROT_WRITE, MAP_SHARED, h.device,
+		    region_off(4) + off);
+}
+
+static void *reader(void *arg)
+{
+	unsigned long i;
+
+	(void)arg;
+	for (i = 0; !stopped(); i++) {
+		void *m = fresh_map(i);
+		unsigned int index = (res_len && (i & 1)) ? 2 : 4;
+		off_t src = (off_t)(16 << 20) + (off_t)((i % 64) * CHUNK);
+
+		if (m == MAP_FAILED) {
+			reads.other++;
+			reads.last_errno = errno;
+			continue;
+		}
+		reads.maps++;
+		count(&reads, pread(h.device, m, CHUNK, region_off(index) + src),
+		      CHUNK);
+		munmap(m, CHUNK);
+	}
+	return NULL;
+}
+
+static void *writer(void *arg)
+{
+	unsigned long i;
+
+	(void)arg;
+	for (i = 0; !stopped(); i++) {
+		void *m = fresh_map(i + 128);
+		unsigned int index = (res_len && (i & 1)) ? 2 : 4;
+		off_t dst = (off_t)(32 << 20) + (off_t)((i % 64) * CHUNK);
+
+		if (m == MAP_FAILED) {
+			writes.other++;
+			writes.last_errno = errno;
+			continue;
+		}
+		writes.maps++;
+		count(&writes, pwrite(h.device, m, CHUNK, region_off(index) + dst),
+		      CHUNK);
+		munmap(m, CHUNK);
+	}
+	return NULL;
+}
+
+static void *toggler(void *arg)
+{
+	__u16 cmd, off;
+
+	(void)arg;
+	if (pread(h.device, &cmd, 2, cfg_cmd()) != 2) {
+		toggles.other++;
+		toggles.last_errno = errno;
+		return NULL;
+	}
+	cmd |= 0x2;
+	off = cmd & ~0x2;
+	while (!stopped()) {
+		count(&toggles, pwrite(h.device, &off, 2, cfg_cmd()), 2);
+		count(&toggles, pwrite(h.device, &cmd, 2, cfg_cmd()), 2);
+	}
+	return NULL;
+}
+
+/* The child: three threads for SECONDS, then counts on stdout. */
+static int copy_child(unsigned int seconds)
+{
+	pthread_t t[3];
+	int i;
+
+	open_device();
+	for (i = 0; i < 3; i++)
+		if (pthread_create(&t[i], NULL,
+				   i == 0 ? reader : i == 1 ? writer : toggler,
+				   NULL))
+			return 1;
+	sleep(seconds);
+	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
+	for (i = 0; i < 3; i++)
+		pthread_join(t[i], NULL);
+	printf("# reads: %lu whole, %lu EFAULT (decode off), %lu other (errno %d)\n",
+	       reads.ok, reads.efault, reads.other, reads.last_errno);
+	printf("# writes: %lu whole, %lu EFAULT, %lu other (last errno %d)\n",
+	       writes.ok, writes.efault, writes.other, writes.last_errno);
+	printf("# toggles: %lu PCI_COMMAND writes, %lu failed\n",
+	       toggles.ok, toggles.efault + toggles.other);
+	printf("RESULT %lu %lu %lu %lu %lu\n", reads.ok + reads.efault,
+	       writes.ok + writes.efault, toggles.ok, reads.other + writes.other,
+	       toggles.efault + toggles.other);
+	fflush(stdout);
+	vfio_close(&h);
+	return 0;
+}
+
+/* Print where each thread of PID sleeps (stuck processes cannot be killed). */
+static void show_stuck(pid_t pid)
+{
+	char path[320], buf[4096];
+	struct dirent *d;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	dir = opendir(path);
+	if (!dir)
+		return;
+	while ((d = readdir(dir))) {
+		FILE *f;
+		size_t n;
+
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/stack", pid,
+			 d->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		buf[n] = '\0';
+		printf("# thread %s:\n", d->d_name);
+		for (char *l = strtok(buf, "\n"); l; l = strtok(NULL, "\n"))
+			printf("#   %s\n", l);
+	}
+	closedir(dir);
+}
+
+static int cmd_copy(unsigned int seconds)
+{
+	const char *what = "read/write into a mapping of the device while memory decode toggles";
+	unsigned long r = 0, w = 0, t = 0, bad = 0, tbad = 0;
+	int pipefd[2], status = 0, done = 0;
+	char line[512];
+	double t0, limit;
+	FILE *out;
+	pid_t pid;
+
+	use_len = region_len("usemem");
+	res_len = region_len("resmem");
+	if (use_len < (64 << 20)) {
+		ok(0, "usemem of at least 64 MiB in sysfs (%llu)", use_len);
+		return 1;
+	}
+	if (pipe(pipefd))
+		return 1;
+	pid = fork();
+	if (pid == 0) {
+		close(pipefd[0]);
+		dup2(pipefd[1], 1);
+		_exit(copy_child(seconds));
+	}
+	close(pipefd[1]);
+	t0 = now_ms();
+	limit = (seconds + 20) * 1000.0;
+	while (now_ms() - t0 < limit) {
+		pid_t w = waitpid(pid, &status, WNOHANG);
+
+		if (w == pid) {
+			done = 1;
+			break;
+		}
+		usleep(100000);
+	}
+	if (!done) {
+		ok(0, "%s: threads finish (stuck after %.0f s)", what,
+		   (now_ms() - t0) / 1000);
+		show_stuck(pid);
+		kill(pid, SIGKILL);
+		usleep(500000);
+		ok(waitpid(pid, &status, WNOHANG) == pid,
+		   "the stuck process dies on SIGKILL");
+		return 3;	/* the device is lost: the caller must not unbind */
+	}
+	ok(WIFEXITED(status) && !WEXITSTATUS(status),
+	   "%s: threads finish (%.1f s for %u s of work)", what,
+	   (now_ms() - t0) / 1000, seconds);
+	out = fdopen(pipefd[0], "r");
+	while (out && fgets(line, sizeof(line), out)) {
+		if (sscanf(line, "RESULT %lu %lu %lu %lu %lu", &r, &w, &t, &bad,
+			   &tbad) == 5)
+			continue;
+		fputs(line, stdout);
+	}
+	ok(r > 0 && w > 0 && t > 0,
+	   "every thread made progress: %lu reads, %lu writes, %lu PCI_COMMAND writes",
+	   r, w, t);
+	ok(!bad && !tbad,
+	   "no access failed other than with EFAULT (%lu rw, %lu toggles)",
+	   bad, tbad);
+
+	/* The device still works: a new open reads back what it writes. */
+	open_device();
+	{
+		__u64 v = MAGIC ^ 0x14, back = 0;
+		__u16 cmd = 0;
+
+		ok(pread(h.device, &cmd, 2, cfg_cmd()) == 2 && (cmd & 0x2),
+		   "memory decode is on after the run (PCI_COMMAND %#x)", cmd);
+		ok(pwrite(h.device, &v, 8, region_off(4) + (48 << 20)) == 8 &&
+		   pread(h.device, &back, 8, region_off(4) + (48 << 20)) == 8 &&
+		   back == v, "device memory reads back a write after the run");
+	}
+	vfio_close(&h);
+	return failures ? 1 : 0;
+}
+
+static void bad_usage(void)
+{
+	fprintf(stderr, "usage: vfio-race copy BDF SECONDS\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 4)
+		bad_usage();
+	bdf = argv[2];
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (!strcmp(argv[1], "copy"))
+		return cmd_copy(strtoul(argv[3], NULL, 0));
+	bad_usage();
+	return 2;
+}
