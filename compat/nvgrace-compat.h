@@ -146,4 +146,18 @@ static inline bool nvgrace_can_insert_pud(void)
 #define PCI_DVSEC_CXL_MEM_ACTIVE_TIMEOUT GENMASK(15, 13)
 #endif
 
+/*
+ * Drop the lock a fault runs under, before returning VM_FAULT_RETRY. Without
+ * release_fault_lock() (before v6.7) ->fault and ->huge_fault of a PFNMAP
+ * VMA only run under the mmap lock (compat/probes/release_fault_lock.c).
+ */
+static inline void nvgrace_release_fault_lock(struct vm_fault *vmf)
+{
+#ifdef HAVE_RELEASE_FAULT_LOCK
+	release_fault_lock(vmf);
+#else
+	mmap_read_unlock(vmf->vma->vm_mm);
+#endif
+}
+
 #endif /* NVGRACE_COMPAT_H */

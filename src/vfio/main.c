@@ -143,6 +143,7 @@ struct nvgrace_vfio_device {
 	void __iomem *regs;			/* BAR0 readiness registers */
 	bool has_mig_hw_bug;
 	bool reset_done;			/* readiness unknown since reset */
+	unsigned long reset_jiffies;		/* when that reset was done */
 	int cxl_dvsec;				/* CXL Device DVSEC, or 0 */
 
 	/* What firmware said, for sysfs. */
@@ -153,7 +154,7 @@ struct nvgrace_vfio_device {
 	/* Observability. */
 	atomic_long_t faults[NVGRACE_FAULT_KINDS];
 	atomic_t resets;
-	unsigned int ready_wait_ms;		/* last readiness wait */
+	unsigned int ready_wait_ms;		/* probe or reset to ready */
 
 #ifndef HAVE_VFIO_DEVICE_INODE
 	/*
@@ -209,31 +210,16 @@ static bool nvgrace_memory_enabled(struct vfio_pci_core_device *vdev)
 
 /* ---- device readiness ------------------------------------------------ */
 
-/*
- * Poll the BAR0 registers until both read 0xFF. Killable; -ETIME after
- * ready_timeout_ms. Records how long it waited.
- */
-static int nvgrace_wait_ready_regs(struct nvgrace_vfio_device *nvdev,
-				   void __iomem *regs)
+/* One look at the BAR0 registers: 0 ready, -EAGAIN not yet. */
+static int nvgrace_test_ready_regs(void __iomem *regs)
 {
-	unsigned int timeout = READ_ONCE(ready_timeout_ms);
-	unsigned int poll = READ_ONCE(ready_poll_ms);
-	unsigned long start = jiffies;
-	unsigned long deadline = start + msecs_to_jiffies(timeout);
-
-	for (;;) {
-		if (ioread32(regs + NVGRACE_C2C_LINK_REG) == NVGRACE_READY &&
-		    ioread32(regs + NVGRACE_HBM_TRAINING_REG) == NVGRACE_READY)
-			break;
-		if (time_after(jiffies, deadline))
-			return -ETIME;
-		if (schedule_timeout_killable(msecs_to_jiffies(poll)))
-			return -EINTR;
-	}
-	WRITE_ONCE(nvdev->ready_wait_ms, jiffies_to_msecs(jiffies - start));
-	return 0;
+	if (ioread32(regs + NVGRACE_C2C_LINK_REG) == NVGRACE_READY &&
+	    ioread32(regs + NVGRACE_HBM_TRAINING_REG) == NVGRACE_READY)
+		return 0;
+	return -EAGAIN;
 }
 
+/* One look at the CXL Device DVSEC: 0 ready, -EAGAIN not yet, -ENODEV gone. */
 static int nvgrace_test_ready_cxl(struct nvgrace_vfio_device *nvdev,
 				  u32 *status)
 {
@@ -244,36 +230,61 @@ static int nvgrace_test_ready_cxl(struct nvgrace_vfio_device *nvdev,
 			      &val);
 	if (val == ~0U)
 		return -ENODEV;
-	if (status)
-		*status = val;
+	*status = val;
 	return nvgrace_cxl_mem_active(val) ? 0 : -EAGAIN;
 }
 
 /*
- * CXL Device DVSEC readiness (mainline v7.2): Memory_Info_Valid within 1 s,
- * then Memory_Active within the timeout the device advertises (<= 256 s).
+ * Until when a GPU that started training at @start may take. BAR0 registers:
+ * ready_timeout_ms. CXL (mainline v7.2): Memory_Info_Valid within 1 s, then
+ * Memory_Active within the timeout the device advertises (<= 256 s); here
+ * both count from @start.
  */
-static int nvgrace_wait_ready_cxl(struct nvgrace_vfio_device *nvdev)
+static unsigned long nvgrace_ready_deadline(struct nvgrace_vfio_device *nvdev,
+					    unsigned long start, u32 status)
+{
+	unsigned long ms = READ_ONCE(ready_timeout_ms);
+
+	if (nvdev->cxl_dvsec) {
+		ms = MSEC_PER_SEC;
+		if (status & NVGRACE_CXL_MEM_INFO_VALID)
+			ms += nvgrace_cxl_active_timeout_ms(status);
+	}
+	return start + msecs_to_jiffies(ms);
+}
+
+/*
+ * Sleep one poll interval, holding no lock. Only a fatal signal ends the
+ * wait (-EINTR); an early wake-up for any other reason just polls again.
+ */
+static int nvgrace_poll_sleep(void)
+{
+	schedule_timeout_killable(msecs_to_jiffies(READ_ONCE(ready_poll_ms)));
+	return fatal_signal_pending(current) ? -EINTR : 0;
+}
+
+/*
+ * Readiness at probe, no lock held: poll the registers (or the CXL DVSEC)
+ * until ready, -ETIME at the deadline, -EINTR on a fatal signal.
+ */
+static int nvgrace_probe_poll_ready(struct nvgrace_vfio_device *nvdev,
+				    void __iomem *regs)
 {
 	unsigned long start = jiffies;
-	unsigned long deadline = start + msecs_to_jiffies(MSEC_PER_SEC);
-	bool active_phase = false;
 	u32 status = 0;
 	int ret;
 
 	for (;;) {
-		ret = nvgrace_test_ready_cxl(nvdev, &status);
+		ret = nvdev->cxl_dvsec ? nvgrace_test_ready_cxl(nvdev, &status) :
+					 nvgrace_test_ready_regs(regs);
 		if (ret != -EAGAIN)
 			break;
-		if (!active_phase && (status & NVGRACE_CXL_MEM_INFO_VALID)) {
-			deadline = jiffies +
-				msecs_to_jiffies(nvgrace_cxl_active_timeout_ms(status));
-			active_phase = true;
-		}
-		if (time_after(jiffies, deadline))
+		if (time_after(jiffies,
+			       nvgrace_ready_deadline(nvdev, start, status)))
 			return -ETIME;
-		if (schedule_timeout_killable(msecs_to_jiffies(READ_ONCE(ready_poll_ms))))
-			return -EINTR;
+		ret = nvgrace_poll_sleep();
+		if (ret)
+			return ret;
 	}
 	if (!ret)
 		WRITE_ONCE(nvdev->ready_wait_ms,
@@ -282,41 +293,71 @@ static int nvgrace_wait_ready_cxl(struct nvgrace_vfio_device *nvdev)
 }
 
 /*
- * Before the first access after a reset, make sure the GPU is ready:
- * speculative CPU accesses to its memory before that log (harmless)
- * corrected RAS errors. Called with memory_lock held for read. The CXL wait
- * (up to 256 s) runs outside the lock; under it only a quick test, and
- * -EAGAIN asks the caller to wait again.
+ * After a reset, before the first access, the GPU must be ready: speculative
+ * CPU accesses to its memory before that log (harmless) corrected RAS
+ * errors. One quick test with memory_lock held for read: 0 when ready (and
+ * from then on without testing), -EAGAIN not yet, -EIO memory decode off or
+ * D3 (the registers cannot be read), -ETIME not ready ready_timeout_ms after
+ * the reset, -ENODEV the device is gone.
  */
-static int nvgrace_check_ready(struct nvgrace_vfio_device *nvdev)
+static int nvgrace_test_ready(struct nvgrace_vfio_device *nvdev)
 {
 	struct vfio_pci_core_device *vdev = &nvdev->core_device;
+	unsigned long since;
+	u32 status = 0;
 	int ret;
 
 	lockdep_assert_held_read(&vdev->memory_lock);
 
 	if (!READ_ONCE(nvdev->reset_done))
 		return 0;
+	smp_rmb();	/* reset_jiffies after reset_done: nvgrace_reset_done() */
+	since = READ_ONCE(nvdev->reset_jiffies);
 	if (!nvgrace_memory_enabled(vdev))
 		return -EIO;
 
-	if (nvdev->cxl_dvsec)
-		ret = nvgrace_test_ready_cxl(nvdev, NULL);
-	else
-		ret = nvgrace_wait_ready_regs(nvdev, nvdev->regs);
+	ret = nvdev->cxl_dvsec ? nvgrace_test_ready_cxl(nvdev, &status) :
+				 nvgrace_test_ready_regs(nvdev->regs);
+	if (ret == -EAGAIN &&
+	    time_after(jiffies, nvgrace_ready_deadline(nvdev, since, status)))
+		ret = -ETIME;
 	if (ret)
 		return ret;
 
+	WRITE_ONCE(nvdev->ready_wait_ms, jiffies_to_msecs(jiffies - since));
 	WRITE_ONCE(nvdev->reset_done, false);
 	return 0;
 }
 
-/* The lockless part of the wait, for the CXL path. */
-static int nvgrace_wait_ready_unlocked(struct nvgrace_vfio_device *nvdev)
+/*
+ * Take memory_lock for read with the GPU ready for access: the one readiness
+ * retry of the fault and read()/write() paths. The wait never sleeps under
+ * memory_lock: each poll takes the lock, tests once and drops it, so a
+ * PCI_COMMAND write or a reset is never held up by a GPU still training.
+ * Mainline (v7.3) sleeps up to the whole timeout under memory_lock (and the
+ * mmap lock, in the fault path), and takes an early wake-up for a kill.
+ * Returns 0 with the lock held, or an error without it; with !@may_sleep
+ * a GPU not ready yet is -EAGAIN, for the caller to wait without its locks.
+ */
+static int nvgrace_lock_ready(struct nvgrace_vfio_device *nvdev,
+			      bool may_sleep)
 {
-	if (nvdev->cxl_dvsec && READ_ONCE(nvdev->reset_done))
-		return nvgrace_wait_ready_cxl(nvdev);
-	return 0;
+	struct rw_semaphore *lock = &nvdev->core_device.memory_lock;
+	int ret;
+
+	for (;;) {
+		down_read(lock);
+		ret = nvgrace_test_ready(nvdev);
+		if (!ret)
+			return 0;
+		up_read(lock);
+		if (ret != -EAGAIN || !may_sleep)
+			return ret;
+		/* The test gives -ETIME, against the reset's deadline. */
+		ret = nvgrace_poll_sleep();
+		if (ret)
+			return ret;
+	}
 }
 
 /* ---- VMA tracking for kernels without a per-device inode -------------- */
@@ -653,6 +694,34 @@ static void nvgrace_count_fault(struct nvgrace_vfio_device *nvdev,
 	atomic_long_inc(&nvdev->faults[kind]);
 }
 
+/*
+ * The GPU is still training after a reset. The wait (up to ready_timeout_ms,
+ * 600 s at most) must not hold the fault's lock either, the mmap lock or the
+ * per-VMA lock, which would stall every mmap(), munmap() and fault of the
+ * process (a VM's whole VMM): drop it, wait, and have the fault retried. The
+ * file reference keeps the device open meanwhile. A retry after the
+ * deadline fails the fault (-ETIME from the test). Faults that cannot be
+ * retried (no FAULT_FLAG_ALLOW_RETRY: some GUP users) do not come here: they
+ * wait with the fault's lock held but still without memory_lock, as the
+ * only other choice is to fail them.
+ */
+static vm_fault_t nvgrace_fault_wait_ready(struct vm_fault *vmf,
+					   struct nvgrace_vfio_device *nvdev)
+{
+	struct file *file;
+
+	/* The caller keeps its lock and comes back later. */
+	if (vmf->flags & FAULT_FLAG_RETRY_NOWAIT)
+		return VM_FAULT_RETRY;
+
+	file = get_file(vmf->vma->vm_file);
+	nvgrace_release_fault_lock(vmf);
+	if (!nvgrace_lock_ready(nvdev, true))
+		up_read(&nvdev->core_device.memory_lock);
+	fput(file);
+	return VM_FAULT_RETRY;
+}
+
 static vm_fault_t nvgrace_huge_fault(struct vm_fault *vmf, unsigned int order)
 {
 	struct vm_area_struct *vma = vmf->vma;
@@ -681,17 +750,14 @@ static vm_fault_t nvgrace_huge_fault(struct vm_fault *vmf, unsigned int order)
 	if (rc)
 		return VM_FAULT_SIGBUS;
 
-retry:
-	if (nvgrace_wait_ready_unlocked(nvdev))
+	rc = nvgrace_lock_ready(nvdev,
+				!(vmf->flags & FAULT_FLAG_ALLOW_RETRY));
+	if (rc == -EAGAIN)
+		return nvgrace_fault_wait_ready(vmf, nvdev);
+	if (rc)
 		return VM_FAULT_SIGBUS;
 
-	down_read(&vdev->memory_lock);
-	rc = vdev->pm_runtime_engaged ? -EIO : nvgrace_check_ready(nvdev);
-	if (rc == -EAGAIN) {
-		up_read(&vdev->memory_lock);
-		goto retry;
-	}
-	if (rc || !nvgrace_memory_enabled(vdev)) {
+	if (vdev->pm_runtime_engaged || !nvgrace_memory_enabled(vdev)) {
 		ret = VM_FAULT_SIGBUS;
 	} else if (nvgrace_poison_check(&region->poison, pfn, 1UL << order)) {
 		/* Only the poisoned page is lost: refuse it, map neighbours. */
@@ -1087,20 +1153,13 @@ static int nvgrace_mem_copy(struct nvgrace_vfio_device *nvdev,
 	unsigned long last = PHYS_PFN(region->phys + offset + n - 1);
 	int ret;
 
-retry:
-	ret = nvgrace_wait_ready_unlocked(nvdev);
+	ret = nvgrace_lock_ready(nvdev, true);
 	if (ret)
 		return ret;
-	down_read(&vdev->memory_lock);
-	ret = nvgrace_check_ready(nvdev);
-	if (ret == -EAGAIN) {
-		up_read(&vdev->memory_lock);
-		goto retry;
-	}
 	/* A copy touching a poisoned page would hit the error again. */
-	if (!ret && nvgrace_poison_check(&region->poison, pfn, last - pfn + 1))
+	if (nvgrace_poison_check(&region->poison, pfn, last - pfn + 1)) {
 		ret = -EIO;
-	if (!ret) {
+	} else {
 		if (region == &nvdev->resmem)
 			nvgrace_io_copy(region->ioaddr + offset, kbuf, n, write);
 		else if (write)
@@ -1433,7 +1492,7 @@ static int nvgrace_probe_wait_ready(struct nvgrace_vfio_device *nvdev)
 	int ret;
 
 	if (nvdev->cxl_dvsec)
-		return nvgrace_wait_ready_cxl(nvdev);
+		return nvgrace_probe_poll_ready(nvdev, NULL);
 
 	if (!(pci_resource_flags(pdev, 0) & IORESOURCE_MEM) ||
 	    pci_resource_len(pdev, 0) < NVGRACE_REGS_LEN) {
@@ -1454,7 +1513,7 @@ static int nvgrace_probe_wait_ready(struct nvgrace_vfio_device *nvdev)
 		goto out_release;
 	}
 
-	ret = nvgrace_wait_ready_regs(nvdev, regs);
+	ret = nvgrace_probe_poll_ready(nvdev, regs);
 
 	pci_iounmap(pdev, regs);
 out_release:
@@ -1566,6 +1625,9 @@ static void nvgrace_reset_done(struct pci_dev *pdev)
 {
 	struct nvgrace_vfio_device *nvdev = to_nvgrace(dev_get_drvdata(&pdev->dev));
 
+	WRITE_ONCE(nvdev->reset_jiffies, jiffies);
+	/* A reader seeing reset_done sees the time of this reset. */
+	smp_wmb();
 	WRITE_ONCE(nvdev->reset_done, true);
 	atomic_inc(&nvdev->resets);
 }

@@ -5,6 +5,8 @@
 # - read()/write() whose user buffer is an unfaulted mapping of the same
 #   device, while memory decode toggles: once a deadlock (the copy faulted
 #   under memory_lock); every thread must finish and the device still work.
+# - The post-reset readiness wait does not hold memory_lock or the mmap lock:
+#   munmap and a PCI_COMMAND write go through while an access waits.
 # shellcheck source=tests/guest/lib.inc
 . /nvgrace/tests/lib.inc
 
@@ -21,5 +23,6 @@ if [ $? -eq 3 ]; then
 	nok "the device is lost to unkillable threads: not unbinding it"
 	exit 1
 fi
+"$NG_BIN/vfio-race" ready "$GPU" 3000
 check "driver still bound after the races" test "$(pci_driver "$GPU")" = "$NG_DRV"
 unbind_all

@@ -14,11 +14,21 @@
  *	threads for good. The threads run in a child for SECONDS; the parent
  *	gives it SECONDS + 20 s to exit, then reports where it is stuck
  *	and exits 3: the stuck threads hold the device for good.
+ *
+ *   vfio-race ready BDF DELAY_MS
+ *	After a reset the GPU is ready only DELAY_MS later (a child writes the
+ *	readiness registers). One thread's first access waits for it: a fault
+ *	on the mapping, then a read(). Meanwhile the mmap lock (munmap of part
+ *	of that mapping) and memory_lock (a PCI_COMMAND write) must stay
+ *	available: the driver must not sleep holding them. The waiting access
+ *	then succeeds with the data intact. A SIGUSR1 during the wait does not
+ *	fail it; a SIGKILL ends a process waiting in read() at once.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -29,6 +39,8 @@
 
 #include "vfio-open.h"
 
+#define C2C_REG		0x1498
+#define HBM_REG		0x200bc
 #define MAGIC		0x4e56475200000000ULL	/* "NVGR" */
 #define CHUNK		(64 << 10)
 
@@ -343,9 +355,217 @@ static int cmd_copy(unsigned int seconds)
 	return failures ? 1 : 0;
 }
 
+/* ---- ready: no sleeping under memory_lock or the mmap lock ----------- */
+
+static int regs_write(__u32 val)
+{
+	off_t bar0 = region_off(VFIO_PCI_BAR0_REGION_INDEX);
+
+	return pwrite(h.device, &val, 4, bar0 + C2C_REG) == 4 &&
+	       pwrite(h.device, &val, 4, bar0 + HBM_REG) == 4 ? 0 : -1;
+}
+
+/* Clear the readiness registers, reset, and make it ready DELAY_MS later. */
+static pid_t reset_not_ready(unsigned int delay_ms)
+{
+	pid_t child;
+
+	if (regs_write(0) || ioctl(h.device, VFIO_DEVICE_RESET))
+		return -1;
+	child = fork();
+	if (child == 0) {
+		usleep(delay_ms * 1000);
+		_exit(regs_write(0xff) ? 1 : 0);
+	}
+	return child;
+}
+
+static sigjmp_buf fault_jmp;
+static int fault_code;
+
+static void on_sigbus(int sig, siginfo_t *si, void *ctx)
+{
+	(void)sig;
+	(void)ctx;
+	__atomic_store_n(&fault_code, si->si_code ? si->si_code : -1,
+			 __ATOMIC_RELAXED);
+	siglongjmp(fault_jmp, 1);
+}
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+}
+
+struct waiter {
+	__u64 *p;		/* touch this, or */
+	off_t off;		/* pread 8 bytes at this device offset */
+	__u64 val;
+	int code;		/* SIGBUS si_code, or errno of pread */
+	double ms;
+	int done;
+};
+
+static void *touch_thread(void *arg)
+{
+	struct waiter *w = arg;
+	double t0 = now_ms();
+
+	if (sigsetjmp(fault_jmp, 1)) {
+		w->code = __atomic_load_n(&fault_code, __ATOMIC_RELAXED);
+	} else {
+		w->val = __atomic_load_n(w->p, __ATOMIC_RELAXED);
+		w->code = 0;
+	}
+	w->ms = now_ms() - t0;
+	__atomic_store_n(&w->done, 1, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+static void *pread_thread(void *arg)
+{
+	struct waiter *w = arg;
+	double t0 = now_ms();
+	ssize_t n = pread(h.device, &w->val, 8, w->off);
+
+	w->code = n == 8 ? 0 : n < 0 ? errno : -1;
+	w->ms = now_ms() - t0;
+	__atomic_store_n(&w->done, 1, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+static double timed_cmd_write(int *res)
+{
+	__u16 cmd = 0;
+	double t0 = now_ms();
+
+	*res = pread(h.device, &cmd, 2, cfg_cmd()) == 2 &&
+	       pwrite(h.device, &cmd, 2, cfg_cmd()) == 2;
+	return now_ms() - t0;
+}
+
+static int wait_child(pid_t child)
+{
+	int status;
+
+	return child > 0 && waitpid(child, &status, 0) == child &&
+	       WIFEXITED(status) && !WEXITSTATUS(status);
+}
+
+static int cmd_ready(unsigned int delay_ms)
+{
+	struct sigaction sa = { .sa_sigaction = on_sigbus, .sa_flags = SA_SIGINFO };
+	struct sigaction su = { .sa_handler = on_usr1 };
+	__u64 len = 4ULL << 20, half = len / 2, i, bad;
+	double limit = delay_ms / 3.0, t0, ms;
+	struct waiter w;
+	pthread_t t;
+	pid_t child;
+	int res;
+	char *res_at, *at;
+	__u64 *m;
+
+	open_device();
+	sigaction(SIGBUS, &sa, NULL);
+	sigaction(SIGUSR1, &su, NULL);
+	/* 2 MiB-aligned, so that a half is a whole huge mapping or none. */
+	res_at = mmap(NULL, len * 2, PROT_NONE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	at = (char *)(((unsigned long)res_at + len - 1) & ~(unsigned long)(len - 1));
+	m = mmap(at, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+		 h.device, region_off(4));
+	if (res_at == MAP_FAILED || m == MAP_FAILED) {
+		ok(0, "map 4 MiB of usemem (%s)", strerror(errno));
+		return 1;
+	}
+	for (i = 0; i < len / 8; i += 512)
+		__atomic_store_n(&m[i], MAGIC ^ i, __ATOMIC_RELAXED);
+
+	/* 1. A fault waits for readiness. */
+	child = reset_not_ready(delay_ms);
+	ok(child > 0, "GPU not ready after VFIO_DEVICE_RESET (ready in %u ms)",
+	   delay_ms);
+	if (child <= 0)
+		return 1;
+	memset(&w, 0, sizeof(w));
+	w.p = &m[0];
+	pthread_create(&t, NULL, touch_thread, &w);
+	usleep(300000);
+	ok(!__atomic_load_n(&w.done, __ATOMIC_RELAXED),
+	   "the first access after the reset waits (fault)");
+	t0 = now_ms();
+	res = !munmap((void *)(m + half / 8), half);
+	ms = now_ms() - t0;
+	ok(res && ms < limit,
+	   "munmap of the other half of the mapping while the fault waits: %.0f ms (bound %.0f ms)",
+	   ms, limit);
+	ms = timed_cmd_write(&res);
+	ok(res && ms < limit,
+	   "PCI_COMMAND write (memory_lock) while the fault waits: %.0f ms (bound %.0f ms)",
+	   ms, limit);
+	pthread_kill(t, SIGUSR1);
+	pthread_join(t, NULL);
+	ok(wait_child(child), "GPU made ready after %u ms", delay_ms);
+	ok(!w.code && w.val == MAGIC,
+	   "the waiting fault then maps the page, data intact (si_code %d, %.0f ms)",
+	   w.code, w.ms);
+	ok(w.ms >= delay_ms * 0.8, "the fault waited for readiness (%.0f ms)",
+	   w.ms);
+
+	/* 2. A read() waits for readiness. */
+	child = reset_not_ready(delay_ms);
+	ok(child > 0, "GPU not ready after a second reset");
+	if (child <= 0)
+		return 1;
+	memset(&w, 0, sizeof(w));
+	w.off = region_off(4) + 512 * 8;
+	pthread_create(&t, NULL, pread_thread, &w);
+	usleep(300000);
+	ok(!__atomic_load_n(&w.done, __ATOMIC_RELAXED),
+	   "the first read() after the reset waits");
+	ms = timed_cmd_write(&res);
+	ok(res && ms < limit,
+	   "PCI_COMMAND write (memory_lock) while read() waits: %.0f ms (bound %.0f ms)",
+	   ms, limit);
+	pthread_kill(t, SIGUSR1);
+	pthread_join(t, NULL);
+	ok(wait_child(child), "GPU made ready after %u ms", delay_ms);
+	ok(!w.code && w.val == (MAGIC ^ 512),
+	   "the waiting read() then succeeds, data intact (error %d, %.0f ms)",
+	   w.code, w.ms);
+	ok(w.ms >= delay_ms * 0.8, "read() waited for readiness (%.0f ms)",
+	   w.ms);
+	for (bad = 0, i = 0; i < half / 8; i += 512)
+		bad += __atomic_load_n(&m[i], __ATOMIC_RELAXED) != (MAGIC ^ i);
+	ok(!bad, "the mapped half reads back after both resets");
+
+	/* 3. SIGKILL ends a process waiting in read(). */
+	child = reset_not_ready(delay_ms * 4);
+	if (child > 0) {
+		pid_t victim = fork();
+
+		if (victim == 0) {
+			__u64 v;
+
+			_exit(pread(h.device, &v, 8, region_off(4)) == 8 ? 0 : 3);
+		}
+		usleep(300000);
+		kill(victim, SIGKILL);
+		t0 = now_ms();
+		waitpid(victim, &res, 0);
+		ms = now_ms() - t0;
+		ok(WIFSIGNALED(res) && ms < limit,
+		   "SIGKILL ends a read() waiting for readiness: %.0f ms", ms);
+		ok(wait_child(child), "GPU made ready again");
+	}
+	munmap((void *)m, half);
+	vfio_close(&h);
+	return failures ? 1 : 0;
+}
+
 static void bad_usage(void)
 {
-	fprintf(stderr, "usage: vfio-race copy BDF SECONDS\n");
+	fprintf(stderr, "usage: vfio-race copy BDF SECONDS | ready BDF DELAY_MS\n");
 	exit(2);
 }
 
@@ -357,6 +577,8 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (!strcmp(argv[1], "copy"))
 		return cmd_copy(strtoul(argv[3], NULL, 0));
+	if (!strcmp(argv[1], "ready"))
+		return cmd_ready(strtoul(argv[3], NULL, 0));
 	bad_usage();
 	return 2;
 }
