@@ -27,6 +27,12 @@
 #define NVGRACE_RESMEM_SIZE	SZ_1G
 #define NVGRACE_MEMBLK_SIZE	SZ_512M
 
+/*
+ * A VFIO region's offset span: VFIO PCI puts region N at N << 40 in the
+ * device file (VFIO_PCI_OFFSET_SHIFT), so no emulated BAR may be larger.
+ */
+#define NVGRACE_REGION_SPAN	BIT_ULL(40)
+
 struct nvgrace_layout {
 	u64 use_phys, use_len, use_bar;
 	u64 res_phys, res_len, res_bar;	/* res_len 0: no resmem region */
@@ -38,7 +44,9 @@ struct nvgrace_layout {
  * resmem takes the rest (>= 1 GiB, < 1.5 GiB) at the end. Blackwell: all of
  * it is usemem. Each region's BAR size is its length rounded up to a power
  * of two. Returns -EINVAL when Hopper memory is too small for a usemem block,
- * -EOVERFLOW when the window does not fit the address space.
+ * -EOVERFLOW when the window does not fit the address space, -E2BIG when a
+ * BAR would be larger than a VFIO region (checked before rounding up, so
+ * roundup_pow_of_two() never overflows).
  */
 static inline int nvgrace_layout_split(u64 phys, u64 len, bool mig_bug,
 				       struct nvgrace_layout *l)
@@ -50,6 +58,8 @@ static inline int nvgrace_layout_split(u64 phys, u64 len, bool mig_bug,
 		return -EOVERFLOW;
 
 	if (!mig_bug) {
+		if (len > NVGRACE_REGION_SPAN)
+			return -E2BIG;
 		l->use_len = len;
 		l->use_bar = roundup_pow_of_two(len);
 		return 0;
@@ -60,6 +70,9 @@ static inline int nvgrace_layout_split(u64 phys, u64 len, bool mig_bug,
 	l->use_len = round_down(len - NVGRACE_RESMEM_SIZE, NVGRACE_MEMBLK_SIZE);
 	if (!l->use_len)
 		return -EINVAL;
+	/* resmem is under 1.5 GiB: only usemem can be too large */
+	if (l->use_len > NVGRACE_REGION_SPAN)
+		return -E2BIG;
 	l->use_bar = roundup_pow_of_two(l->use_len);
 	l->res_phys = phys + l->use_len;
 	l->res_len = len - l->use_len;

@@ -1523,33 +1523,84 @@ out_disable:
 	return ret;
 }
 
-static int nvgrace_init_regions(struct nvgrace_vfio_device *nvdev,
-				u64 phys, u64 length)
+/*
+ * Beyond mainline, which takes the firmware's window as it comes: refuse
+ * one the driver cannot serve safely, saying why. Each refusal leaves the
+ * device to plain vfio-pci behaviour (no emulated regions).
+ * - The base must be page aligned and the window at least a page: mmap(),
+ *   the fault handler and the poison ranges work in whole pages.
+ * - It must not overlap System RAM: read(), write() and mmap() would hand
+ *   kernel memory to the device's user (region_intersects(), the test
+ *   the kernel's own memremap() makes).
+ * - Each emulated BAR (the region rounded up to a power of two) must fit in
+ *   a VFIO region's offset span (1 << VFIO_PCI_OFFSET_SHIFT, 1 TiB), which
+ *   also keeps roundup_pow_of_two() far from overflowing: the layout gives
+ *   -E2BIG.
+ * mem_status shows -EINVAL as "absent" (a missing property), so refusals
+ * use other codes: -EFAULT for the base, -ERANGE for sizes.
+ */
+static int nvgrace_check_window(struct pci_dev *pdev, u64 phys, u64 length,
+				bool mig_bug, struct nvgrace_layout *l)
 {
-	struct nvgrace_layout l;
 	int ret;
 
-	ret = nvgrace_layout_split(phys, length, nvdev->has_mig_hw_bug, &l);
-	if (ret)
-		return ret;
+	BUILD_BUG_ON(NVGRACE_REGION_SPAN != 1ULL << VFIO_PCI_OFFSET_SHIFT);
 
-	nvdev->usemem.phys = l.use_phys;
-	nvdev->usemem.length = l.use_len;
-	nvdev->usemem.bar_size = l.use_bar;
-	nvdev->resmem.phys = l.res_phys;
-	nvdev->resmem.length = l.res_len;
-	nvdev->resmem.bar_size = l.res_bar;
-	return 0;
+	if (!PAGE_ALIGNED(phys)) {
+		pci_err(pdev, "device memory base %#llx is not aligned to the %lu-byte page size, refusing it\n",
+			phys, PAGE_SIZE);
+		return -EFAULT;
+	}
+	if (length < PAGE_SIZE) {
+		pci_err(pdev, "device memory size %#llx is less than a page (%lu bytes), refusing it\n",
+			length, PAGE_SIZE);
+		return -ERANGE;
+	}
+	if (region_intersects(phys, length, IORESOURCE_SYSTEM_RAM,
+			      IORES_DESC_NONE) != REGION_DISJOINT) {
+		pci_err(pdev, "device memory %#llx+%#llx overlaps System RAM, refusing it\n",
+			phys, length);
+		return -EADDRINUSE;
+	}
+
+	ret = nvgrace_layout_split(phys, length, mig_bug, l);
+	if (ret == -EINVAL)	/* too small to split */
+		ret = -ERANGE;
+	if (ret == -E2BIG)
+		pci_err(pdev, "device memory %#llx+%#llx needs an emulated BAR larger than a VFIO region (%llu GiB), refusing it\n",
+			phys, length, NVGRACE_REGION_SPAN >> 30);
+	else if (ret)
+		pci_err(pdev, "device memory %#llx+%#llx cannot be split (%pe), refusing it\n",
+			phys, length, ERR_PTR(ret));
+	return ret;
+}
+
+static void nvgrace_init_regions(struct nvgrace_vfio_device *nvdev,
+				 const struct nvgrace_layout *l)
+{
+	nvdev->usemem.phys = l->use_phys;
+	nvdev->usemem.length = l->use_len;
+	nvdev->usemem.bar_size = l->use_bar;
+	nvdev->resmem.phys = l->res_phys;
+	nvdev->resmem.length = l->res_len;
+	nvdev->resmem.bar_size = l->res_bar;
 }
 
 static int nvgrace_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	const struct vfio_device_ops *ops = &nvgrace_vfio_core_ops;
 	struct nvgrace_vfio_device *nvdev;
+	struct nvgrace_layout layout;
 	u64 phys = 0, length = 0;
+	bool mig_bug = false;
 	int mem_status, ret;
 
 	mem_status = nvgrace_read_mem_props(pdev, &phys, &length);
+	if (!mem_status) {
+		mig_bug = nvgrace_has_mig_hw_bug(pdev);
+		mem_status = nvgrace_check_window(pdev, phys, length, mig_bug,
+						  &layout);
+	}
 	if (!mem_status)
 		ops = &nvgrace_vfio_ops;
 
@@ -1575,16 +1626,11 @@ static int nvgrace_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		goto out_put_vdev;
 	}
 
+	nvdev->mem_phys = phys;
+	nvdev->mem_length = length;
 	if (!mem_status) {
-		nvdev->mem_phys = phys;
-		nvdev->mem_length = length;
-		nvdev->has_mig_hw_bug = nvgrace_has_mig_hw_bug(pdev);
-		ret = nvgrace_init_regions(nvdev, phys, length);
-		if (ret) {
-			pci_err(pdev, "device memory %#llx+%#llx cannot be split (%pe)\n",
-				phys, length, ERR_PTR(ret));
-			goto out_put_vdev;
-		}
+		nvdev->has_mig_hw_bug = mig_bug;
+		nvgrace_init_regions(nvdev, &layout);
 		pci_info(pdev, "device memory %pa, %zu MiB: usemem %zu MiB%s, ready after %u ms\n",
 			 &nvdev->mem_phys, nvdev->mem_length >> 20,
 			 nvdev->usemem.length >> 20,

@@ -73,6 +73,32 @@ static void split_overflow(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, nvgrace_layout_split(~0ULL - SZ_2G + 1, SZ_2G, false, &l), 0);
 }
 
+/*
+ * A BAR larger than a VFIO region (1 TiB) is refused before rounding up, so
+ * sizes past 2^63, where roundup_pow_of_two() would overflow, are too.
+ */
+static void split_too_big(struct kunit *test)
+{
+	u64 base = 0x400000000000ULL;
+	struct nvgrace_layout l;
+
+	KUNIT_EXPECT_EQ(test, nvgrace_layout_split(base, 1ULL << 40, false, &l), 0);
+	KUNIT_EXPECT_EQ(test, l.use_bar, 1ULL << 40);
+	KUNIT_EXPECT_EQ(test, nvgrace_layout_split(base, (1ULL << 40) + SZ_4K, false, &l),
+			-E2BIG);
+	KUNIT_EXPECT_EQ(test, nvgrace_layout_split(0x1000, (1ULL << 63) + SZ_1G, false, &l),
+			-E2BIG);
+	KUNIT_EXPECT_EQ(test, nvgrace_layout_split(0x1000, ~0ULL - 0x1000, false, &l),
+			-E2BIG);
+	/* Hopper: usemem of exactly 1 TiB fits, one 512 MiB block more not. */
+	KUNIT_EXPECT_EQ(test, nvgrace_layout_split(base, (1ULL << 40) + SZ_1G, true, &l), 0);
+	KUNIT_EXPECT_EQ(test, l.use_bar, 1ULL << 40);
+	KUNIT_EXPECT_EQ(test, nvgrace_layout_split(base, (1ULL << 40) + SZ_2G, true, &l),
+			-E2BIG);
+	KUNIT_EXPECT_EQ(test, nvgrace_layout_split(0x1000, (1ULL << 63) + SZ_2G, true, &l),
+			-E2BIG);
+}
+
 static void mig_bug_detection(struct kunit *test)
 {
 	KUNIT_EXPECT_TRUE(test, nvgrace_mig_hw_bug(0, 0xffff));	/* no DVSEC */
@@ -132,6 +158,7 @@ static struct kunit_case nvgrace_vfio_layout_cases[] = {
 	KUNIT_CASE(split_hopper_too_small),
 	KUNIT_CASE(split_blackwell),
 	KUNIT_CASE(split_overflow),
+	KUNIT_CASE(split_too_big),
 	KUNIT_CASE(mig_bug_detection),
 	KUNIT_CASE(cxl_timeout_decoding),
 	KUNIT_CASE(cxl_mem_active),
