@@ -46,6 +46,7 @@
 #include "nvgrace-compat.h"
 #include "nvgrace-poison.h"
 #include "layout.h"
+#include "iocopy.h"
 #include "kvm.h"
 
 /*
@@ -1093,54 +1094,6 @@ out:
 }
 
 /*
- * Copy between a kernel buffer and the write-combine resmem mapping in
- * naturally aligned accesses of up to 8 bytes. Mainline uses
- * vfio_pci_core_do_io_rw(), which exists from v6.9 and changed signature in
- * v6.19; this loop does the same on every kernel.
- */
-static void nvgrace_io_copy(void __iomem *io, void *kbuf, size_t count,
-			    bool write)
-{
-	size_t done = 0;
-
-	while (done < count) {
-		void __iomem *p = io + done;
-		size_t left = count - done, n = 1;
-		u64 val = 0;
-
-		if (IS_ALIGNED((unsigned long)p, 8) && left >= 8)
-			n = 8;
-		else if (IS_ALIGNED((unsigned long)p, 4) && left >= 4)
-			n = 4;
-		else if (IS_ALIGNED((unsigned long)p, 2) && left >= 2)
-			n = 2;
-
-		if (write) {
-			memcpy(&val, kbuf + done, n);
-			if (n == 8)
-				writeq(val, p);
-			else if (n == 4)
-				writel(val, p);
-			else if (n == 2)
-				writew(val, p);
-			else
-				writeb(val, p);
-		} else {
-			if (n == 8)
-				val = readq(p);
-			else if (n == 4)
-				val = readl(p);
-			else if (n == 2)
-				val = readw(p);
-			else
-				val = readb(p);
-			memcpy(kbuf + done, &val, n);
-		}
-		done += n;
-	}
-}
-
-/*
  * One chunk between the device memory and a kernel buffer, under
  * memory_lock with the GPU ready. No user memory is touched here.
  */
@@ -1160,8 +1113,14 @@ static int nvgrace_mem_copy(struct nvgrace_vfio_device *nvdev,
 	if (nvgrace_poison_check(&region->poison, pfn, last - pfn + 1)) {
 		ret = -EIO;
 	} else {
-		if (region == &nvdev->resmem)
-			nvgrace_io_copy(region->ioaddr + offset, kbuf, n, write);
+		/*
+		 * resmem: mainline uses vfio_pci_core_do_io_rw(), from v6.9
+		 * with a signature change in v6.19; the same accesses here.
+		 */
+		if (region == &nvdev->resmem && write)
+			nvgrace_io_write(region->ioaddr + offset, kbuf, n);
+		else if (region == &nvdev->resmem)
+			nvgrace_io_read(kbuf, region->ioaddr + offset, n);
 		else if (write)
 			memcpy(region->memaddr + offset, kbuf, n);
 		else

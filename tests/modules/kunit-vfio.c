@@ -11,6 +11,7 @@
 #include <linux/module.h>
 
 #include "../../src/vfio/layout.h"
+#include "../../src/vfio/iocopy.h"
 
 static void split_hopper_2g(struct kunit *test)
 {
@@ -99,6 +100,57 @@ static void split_too_big(struct kunit *test)
 			-E2BIG);
 }
 
+/*
+ * The resmem copies are byte-exact at every alignment and length: what a
+ * read gives is the device memory's bytes in order, what a write leaves is
+ * the buffer's bytes and nothing around them. Plain memory stands in for
+ * the device (readq() and friends work on it); on a big-endian kernel the
+ * old copy through a u64 gave the value's high bytes for accesses under 8
+ * bytes.
+ */
+static void io_copy_bytes(struct kunit *test)
+{
+	u8 *dev, *buf;
+	size_t off, len, i;
+
+	dev = kunit_kzalloc(test, 64, GFP_KERNEL);
+	buf = kunit_kzalloc(test, 64, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, dev);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+
+	for (off = 0; off < 16; off++) {
+		for (len = 0; len <= 40; len++) {
+			for (i = 0; i < 64; i++)
+				dev[i] = i * 7 + 3;
+			memset(buf, 0x5a, 64);
+			nvgrace_io_read(buf, (void __iomem __force *)dev + off, len);
+			KUNIT_EXPECT_MEMEQ(test, buf, dev + off, len);
+			KUNIT_EXPECT_EQ(test, buf[len], 0x5a);
+
+			for (i = 0; i < 64; i++)
+				buf[i] = 0x80 + i;
+			memset(dev, 0xaa, 64);
+			nvgrace_io_write((void __iomem __force *)dev + off, buf, len);
+			KUNIT_EXPECT_MEMEQ(test, dev + off, buf, len);
+			for (i = 0; i < 64; i++)
+				if (i < off || i >= off + len)
+					KUNIT_EXPECT_EQ(test, dev[i], 0xaa);
+		}
+	}
+}
+
+static void io_copy_width(struct kunit *test)
+{
+	void __iomem *p = (void __iomem __force *)0x1000UL;
+
+	KUNIT_EXPECT_EQ(test, nvgrace_io_width(p, 8), (size_t)8);
+	KUNIT_EXPECT_EQ(test, nvgrace_io_width(p, 7), (size_t)4);
+	KUNIT_EXPECT_EQ(test, nvgrace_io_width(p + 4, 8), (size_t)4);
+	KUNIT_EXPECT_EQ(test, nvgrace_io_width(p + 2, 8), (size_t)2);
+	KUNIT_EXPECT_EQ(test, nvgrace_io_width(p + 6, 1), (size_t)1);
+	KUNIT_EXPECT_EQ(test, nvgrace_io_width(p + 3, 8), (size_t)1);
+}
+
 static void mig_bug_detection(struct kunit *test)
 {
 	KUNIT_EXPECT_TRUE(test, nvgrace_mig_hw_bug(0, 0xffff));	/* no DVSEC */
@@ -159,6 +211,8 @@ static struct kunit_case nvgrace_vfio_layout_cases[] = {
 	KUNIT_CASE(split_blackwell),
 	KUNIT_CASE(split_overflow),
 	KUNIT_CASE(split_too_big),
+	KUNIT_CASE(io_copy_bytes),
+	KUNIT_CASE(io_copy_width),
 	KUNIT_CASE(mig_bug_detection),
 	KUNIT_CASE(cxl_timeout_decoding),
 	KUNIT_CASE(cxl_mem_active),
