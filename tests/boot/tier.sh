@@ -8,7 +8,8 @@
 # boot.sh and run the guest tests. Kernels run one after another.
 #
 # Usage: tier.sh [options]
-#   --kernels "LIST"     ARCH/SERIES words (default: $NG_BOOT_KERNELS below)
+#   --kernels "LIST"     ARCH/SERIES words (default: $NG_BOOT_KERNELS below);
+#                        ARCH arm64-16k: Debian's 16 KiB-page arm64 kernel
 #   --set check|full     the make check set ($NG_BOOT_CHECK_KERNELS) or the
 #                        make check-full one ($NG_BOOT_KERNELS, the default)
 #   --modules-root DIR   pack modules in DIR/<series>-<arch>/*.ko
@@ -81,9 +82,12 @@ declare -A binset=()
 rows=()
 tp=0 tf=0 ts=0 nk=0 tfail=0
 for k in $kernels; do
-	arch=$(ng_arch_norm "${k%%/*}")
+	# ARCH may name a flavour: arm64-16k boots Debian's 16 KiB-page kernel
+	flav=${k%%/*}
+	arch=$(ng_arch_norm "${flav%%-*}")
+	[ "$flav" = "${flav%%-*}" ] && flav=$arch
 	series=${k#*/}
-	name=$arch/$series
+	name=$flav/$series
 	nk=$((nk + 1))
 	t0=$SECONDS
 	# the kernel image
@@ -93,9 +97,9 @@ for k in $kernels; do
 		tf=$((tf + 1))
 		continue
 	fi
-	if ! image=$("$kernels_sh" image "$series" "$arch" 2>"$ierr" | tail -n1) ||
+	if ! image=$("$kernels_sh" image "$series" "$flav" 2>"$ierr" | tail -n1) ||
 		[ -z "$image" ] || ! ng_image_kernel "$image" >/dev/null; then
-		echo "not ok - $name: kernel image (kernels.sh image $series $arch)"
+		echo "not ok - $name: kernel image (kernels.sh image $series $flav)"
 		sed 's/^/# /' "$ierr" | tail -n 20
 		rows+=("$name 0 0 1 - no image")
 		tf=$((tf + 1))
@@ -105,9 +109,9 @@ for k in $kernels; do
 	args=(--arch "$arch" --image "$image" --name "$name" "${bootargs[@]}")
 	if [ $nomods = 0 ]; then
 		if [ -n "$modfrom" ]; then
-			mdir=$($modfrom "$series" "$arch" | tail -n1) || mdir=''
+			mdir=$($modfrom "$series" "$flav" | tail -n1) || mdir=''
 		else
-			mdir=$modroot/$series-$arch
+			mdir=$modroot/$series-$flav
 		fi
 		if [ -z "$mdir" ] || ! compgen -G "$mdir/*.ko" >/dev/null; then
 			echo "not ok - $name: pack modules built (no *.ko in ${mdir:-the --modules-from output})"
@@ -117,7 +121,7 @@ for k in $kernels; do
 		fi
 		args+=(--modules "$mdir")
 		for r in "${extraroots[@]}"; do
-			[ -d "$r/$series-$arch" ] && args+=(--modules "$r/$series-$arch")
+			[ -d "$r/$series-$flav" ] && args+=(--modules "$r/$series-$flav")
 		done
 	fi
 	for t in "${tests[@]}"; do args+=(--tests "$t"); done
@@ -133,7 +137,7 @@ for k in $kernels; do
 		continue
 	fi
 	args+=(--bin "${binset[$arch]}")
-	[ -n "$memdir" ] && { rm -f "$memdir/$arch-$series.mem"; args+=(--mem-file "$memdir/$arch-$series.mem"); }
+	[ -n "$memdir" ] && { rm -f "$memdir/$flav-$series.mem"; args+=(--mem-file "$memdir/$flav-$series.mem"); }
 
 	rc=0
 	"$NG_BOOT_DIR/boot.sh" "${args[@]}" >"$bout" || rc=$?

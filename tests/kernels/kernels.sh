@@ -19,9 +19,11 @@
 #                                        KDIR exported, ARCH/CROSS_COMPILE set
 #   kernels.sh refresh                   forget the resolved list (re-resolve)
 #
-# SERIES is one of $NG_SERIES (6.1 ... 7.3), ARCH amd64 or arm64. Everything
-# goes under $NVGRACE_CACHE; stdout carries only the answer, messages go to
-# stderr. Only the plain flavour (amd64 / arm64) is used.
+# SERIES is one of $NG_SERIES (6.1 ... 7.3), ARCH amd64 or arm64, the plain
+# flavours the matrix and the boot tier use, or a flavour of $NG_FLAVOURS
+# used only when named: arm64-16k (Debian's 16 KiB-page arm64 kernel, the
+# arm64 packages linux-image-<abi>-arm64-16k...). Everything goes under
+# $NVGRACE_CACHE; stdout carries only the answer, messages go to stderr.
 #
 # Where kernels come from: the newest Debian kernel of each series in the
 # suites of ng_apt_setup, found by the linux-image-<abi>-<arch> package names
@@ -40,6 +42,7 @@ fi
 
 NG_SERIES="6.1 6.12 6.16 6.17 6.18 6.19 7.0 7.1 7.2 7.3"
 NG_ARCHES="amd64 arm64"
+NG_FLAVOURS="arm64-16k"
 
 # Host packages for kernels built with bookworm's gcc-12. Debian's header
 # Makefiles set CC = $(CROSS_COMPILE)gcc-12, so the versioned cross compiler
@@ -165,29 +168,30 @@ ng_k_toolchain_of_config() {
 }
 
 # ng_k_resolve_one SERIES ARCH: print "SERIES ARCH RELEASE TOOLCHAIN VERSION"
-# for the newest kernel of SERIES (plain flavour) whose headers can be had.
+# for the newest kernel of SERIES and flavour ARCH whose headers can be had.
 # ABIs look like 6.1.0-56 or 6.12.117+deb12; the release adds the flavour.
+# The packages of flavour arm64-16k are arm64 packages.
 ng_k_resolve_one() {
-	local series=$1 arch=$2 abi release ver deb cfg tc idx
+	local series=$1 arch=$2 pkgarch=${2%%-*} abi release ver deb cfg tc idx
 	local re="^linux-image-(${series//./\\.}\\.[0-9.]+(-[0-9]+)?(\\+deb[0-9.]+)?)-${arch}\$"
 	idx=$(ng_k_index)
 	while read -r abi; do
 		release=$abi-$arch
-		ver=$(awk -v p="linux-image-$release" -v a="$arch" '$1 == p && $2 == a { print $3 }' "$idx" |
+		ver=$(awk -v p="linux-image-$release" -v a="$pkgarch" '$1 == p && $2 == a { print $3 }' "$idx" |
 			sort -V | tail -n1)
 		[ -n "$ver" ] || continue
-		if ! ng_k_pool_has "linux-headers-$release" "$arch" "$ver"; then
+		if ! ng_k_pool_has "linux-headers-$release" "$pkgarch" "$ver"; then
 			msg "kernels: $release: no headers anywhere, trying an older one"
 			continue
 		fi
-		deb=$(ng_k_fetch "linux-headers-$release" "$arch" "$ver")
+		deb=$(ng_k_fetch "linux-headers-$release" "$pkgarch" "$ver")
 		cfg=$(mktemp)
 		dpkg-deb --fsys-tarfile "$deb" | tar -xO --wildcards "./usr/src/*/.config" >"$cfg"
 		tc=$(ng_k_toolchain_of_config "$cfg")
 		rm -f "$cfg"
 		printf '%s %s %s %s %s\n' "$series" "$arch" "$release" "$tc" "$ver"
 		return 0
-	done < <(awk -v a="$arch" '$2 == a { print $1 }' "$idx" | sed -nE "s/$re/\\1/p" | sort -u -rV)
+	done < <(awk -v a="$pkgarch" '$2 == a { print $1 }' "$idx" | sed -nE "s/$re/\\1/p" | sort -u -rV)
 	die "no Debian kernel of series $series for $arch in the configured suites"
 }
 
@@ -223,13 +227,15 @@ ng_k_line() {
 	printf '%s\n' "$line"
 }
 
-# ng_k_entry SERIES ARCH: set K_ARCH K_RELEASE K_TOOLCHAIN K_VERSION.
+# ng_k_entry SERIES ARCH: set K_FLAVOUR (ARCH) K_ARCH (its package
+# architecture: arm64 for arm64-16k) K_RELEASE K_TOOLCHAIN K_VERSION.
 ng_k_entry() {
 	local line
 	case " $NG_SERIES " in *" $1 "*) ;; *) die "unknown series '$1' (one of: $NG_SERIES)" ;; esac
-	case " $NG_ARCHES " in *" $2 "*) ;; *) die "unknown arch '$2' (one of: $NG_ARCHES)" ;; esac
+	case " $NG_ARCHES $NG_FLAVOURS " in *" $2 "*) ;; *) die "unknown arch '$2' (one of: $NG_ARCHES $NG_FLAVOURS)" ;; esac
 	line=$(ng_k_line "$1" "$2")
-	read -r _ K_ARCH K_RELEASE K_TOOLCHAIN K_VERSION <<<"$line"
+	read -r _ K_FLAVOUR K_RELEASE K_TOOLCHAIN K_VERSION <<<"$line"
+	K_ARCH=${K_FLAVOUR%%-*}
 }
 
 # ---------------------------------------------------------------------------
@@ -386,7 +392,7 @@ ng_k_run() {
 	kdir=$(ng_k_headers "$series" "$arch")
 	ng_k_entry "$series" "$arch"
 	export KDIR=$kdir NG_KERNEL_RELEASE=$K_RELEASE
-	if [ "$arch" = arm64 ]; then
+	if [ "$K_ARCH" = arm64 ]; then
 		export ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-
 	else
 		unset ARCH CROSS_COMPILE
@@ -414,11 +420,16 @@ ng_k_main() {
 	[ $# -gt 0 ] && shift
 	case $cmd in
 	list)
-		# every entry, or those of the given SERIES/ARCH words
+		# every entry, or those of the given SERIES/ARCH words (a
+		# flavour of $NG_FLAVOURS only when named)
 		local s a want=" $* "
 		for s in $NG_SERIES; do
-			for a in $NG_ARCHES; do
-				[ $# -eq 0 ] || [[ $want == *" $s/$a "* ]] || continue
+			for a in $NG_ARCHES $NG_FLAVOURS; do
+				if [ $# -eq 0 ]; then
+					[[ " $NG_FLAVOURS " != *" $a "* ]] || continue
+				else
+					[[ $want == *" $s/$a "* ]] || continue
+				fi
 				ng_k_line "$s" "$a" | cut -d' ' -f1-4
 			done
 		done

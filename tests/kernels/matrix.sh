@@ -8,7 +8,8 @@
 #   matrix.sh [--series "6.1 7.3"] [--arch "amd64 arm64"] [--strict]
 #             [--src DIR] [--modules "a.ko b.ko"]
 #
-#   --series, --arch  restrict the matrix (default: all series, both arches)
+#   --series, --arch  restrict the matrix (default: all series, both arches);
+#                     --arch arm64-16k: Debian's 16 KiB-page arm64 flavour
 #   --strict          also fail an entry when a compiler, sparse or modpost
 #                     warning names one of our files (src/, compat/,
 #                     tests/modules/ of the build copy)
@@ -133,7 +134,7 @@ for e in "${SELECTED[@]}"; do
 	# NVGRACE_TESTS=y also builds the test-only modules the boot and
 	# custom tiers load, so they are held to the same W=1/sparse bar.
 	makeargs=(-j2 "KDIR=$kdir" W=1 C=2 NVGRACE_TESTS=y)
-	[ "$a" = arm64 ] && makeargs+=(ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-)
+	[ "${a%%-*}" = arm64 ] && makeargs+=(ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-)
 	{
 		echo "# matrix: $s/$a $rel ($tc) source $SRC"
 		echo "# make ${makeargs[*]} (in $build)"
@@ -185,7 +186,7 @@ if [ -r "$TSV" ]; then
 	{
 		head -n 1 "$TSV.tmp"
 		for s in "${ALL_SERIES[@]}"; do
-			for a in amd64 arm64; do
+			for a in amd64 arm64 arm64-16k; do
 				awk -F'\t' -v s="$s" -v a="$a" '$1 == s && $2 == a' "$TSV.rows"
 			done
 		done
