@@ -166,6 +166,7 @@ struct nvgrace_vfio_device {
 	struct mutex vma_lock;
 	struct list_head vma_list;
 	unsigned long zap_gen;
+	atomic_t faults_blocked;		/* reset or decode change */
 #endif
 };
 
@@ -293,13 +294,26 @@ static int nvgrace_probe_poll_ready(struct nvgrace_vfio_device *nvdev,
 	return ret;
 }
 
+#ifndef HAVE_VFIO_DEVICE_INODE
+static bool nvgrace_faults_blocked(struct nvgrace_vfio_device *nvdev)
+{
+	return atomic_read(&nvdev->faults_blocked);
+}
+#else
+static bool nvgrace_faults_blocked(struct nvgrace_vfio_device *nvdev)
+{
+	return false;
+}
+#endif
+
 /*
  * After a reset, before the first access, the GPU must be ready: speculative
  * CPU accesses to its memory before that log (harmless) corrected RAS
  * errors. One quick test with memory_lock held for read: 0 when ready (and
  * from then on without testing), -EAGAIN not yet, -EIO memory decode off or
  * D3 (the registers cannot be read), -ETIME not ready ready_timeout_ms after
- * the reset, -ENODEV the device is gone.
+ * the reset, -ENODEV the device is gone, -EBUSY a reset or memory-decode
+ * change through this device's fd is under way (nvgrace_block_faults()).
  */
 static int nvgrace_test_ready(struct nvgrace_vfio_device *nvdev)
 {
@@ -310,6 +324,8 @@ static int nvgrace_test_ready(struct nvgrace_vfio_device *nvdev)
 
 	lockdep_assert_held_read(&vdev->memory_lock);
 
+	if (nvgrace_faults_blocked(nvdev))
+		return -EBUSY;
 	if (!READ_ONCE(nvdev->reset_done))
 		return 0;
 	smp_rmb();	/* reset_jiffies after reset_done: nvgrace_reset_done() */
@@ -330,6 +346,10 @@ static int nvgrace_test_ready(struct nvgrace_vfio_device *nvdev)
 	return 0;
 }
 
+/* What nvgrace_lock_ready() may wait for, without any lock of its own. */
+#define NVGRACE_WAIT_READY	BIT(0)	/* the GPU to get ready */
+#define NVGRACE_WAIT_BUSY	BIT(1)	/* a blocking reset or decode change */
+
 /*
  * Take memory_lock for read with the GPU ready for access: the one readiness
  * retry of the fault and read()/write() paths. The wait never sleeps under
@@ -337,11 +357,11 @@ static int nvgrace_test_ready(struct nvgrace_vfio_device *nvdev)
  * PCI_COMMAND write or a reset is never held up by a GPU still training.
  * Mainline (v7.3) sleeps up to the whole timeout under memory_lock (and the
  * mmap lock, in the fault path), and takes an early wake-up for a kill.
- * Returns 0 with the lock held, or an error without it; with !@may_sleep
- * a GPU not ready yet is -EAGAIN, for the caller to wait without its locks.
+ * Returns 0 with the lock held, or an error without it; -EAGAIN (GPU not
+ * ready yet) and -EBUSY (reset under way) unless @wait says to wait for it.
  */
 static int nvgrace_lock_ready(struct nvgrace_vfio_device *nvdev,
-			      bool may_sleep)
+			      unsigned int wait)
 {
 	struct rw_semaphore *lock = &nvdev->core_device.memory_lock;
 	int ret;
@@ -352,10 +372,14 @@ static int nvgrace_lock_ready(struct nvgrace_vfio_device *nvdev,
 		if (!ret)
 			return 0;
 		up_read(lock);
-		if (ret != -EAGAIN || !may_sleep)
-			return ret;
-		/* The test gives -ETIME, against the reset's deadline. */
-		ret = nvgrace_poll_sleep();
+		if (ret == -EAGAIN && (wait & NVGRACE_WAIT_READY)) {
+			/* The test gives -ETIME, against the reset's deadline. */
+			ret = nvgrace_poll_sleep();
+		} else if (ret == -EBUSY && (wait & NVGRACE_WAIT_BUSY)) {
+			/* A reset or a config write: short, poll quickly. */
+			schedule_timeout_killable(msecs_to_jiffies(10));
+			ret = fatal_signal_pending(current) ? -EINTR : 0;
+		}
 		if (ret)
 			return ret;
 	}
@@ -458,6 +482,34 @@ static void nvgrace_zap_mappings(struct nvgrace_vfio_device *nvdev)
 	}
 }
 
+/*
+ * Keep this driver's pages unmapped for the whole of a reset or a memory
+ * decode change made through this device's fd. vfio-pci-core before v6.10
+ * zaps only its own mappings under memory_lock; zapping ours only before
+ * and after the operation left a window in which a fault mapped a page
+ * again and it stayed mapped while the device was reset. So: block faults
+ * (they wait, without their locks, see nvgrace_lock_ready()), wait out the
+ * ones in flight (they hold memory_lock for read), zap; after the
+ * operation zap again and unblock. A reset through a sibling device's fd
+ * (a bus reset) gives this driver no hook before it: its mappings stay
+ * until that reset is over, a limit of these kernels.
+ */
+static void nvgrace_block_faults(struct nvgrace_vfio_device *nvdev)
+{
+	struct rw_semaphore *lock = &nvdev->core_device.memory_lock;
+
+	atomic_inc(&nvdev->faults_blocked);
+	down_write(lock);
+	up_write(lock);
+	nvgrace_zap_mappings(nvdev);
+}
+
+static void nvgrace_unblock_faults(struct nvgrace_vfio_device *nvdev)
+{
+	nvgrace_zap_mappings(nvdev);
+	atomic_dec(&nvdev->faults_blocked);
+}
+
 /* The address space all anon-inode files (so VFIO device files) share. */
 static struct address_space *nvgrace_anon_mapping;
 
@@ -480,8 +532,19 @@ nvgrace_device_mapping(struct nvgrace_vfio_device *nvdev)
 	return nvgrace_anon_mapping;
 }
 #else
-/* vfio-pci-core zaps the device inode's mappings, ours included. */
+/*
+ * vfio-pci-core zaps the device inode's mappings, ours included, under
+ * memory_lock: nothing to do or to block.
+ */
 static void nvgrace_zap_mappings(struct nvgrace_vfio_device *nvdev)
+{
+}
+
+static void nvgrace_block_faults(struct nvgrace_vfio_device *nvdev)
+{
+}
+
+static void nvgrace_unblock_faults(struct nvgrace_vfio_device *nvdev)
 {
 }
 
@@ -717,7 +780,7 @@ static vm_fault_t nvgrace_fault_wait_ready(struct vm_fault *vmf,
 
 	file = get_file(vmf->vma->vm_file);
 	nvgrace_release_fault_lock(vmf);
-	if (!nvgrace_lock_ready(nvdev, true))
+	if (!nvgrace_lock_ready(nvdev, NVGRACE_WAIT_READY | NVGRACE_WAIT_BUSY))
 		up_read(&nvdev->core_device.memory_lock);
 	fput(file);
 	return VM_FAULT_RETRY;
@@ -751,9 +814,14 @@ static vm_fault_t nvgrace_huge_fault(struct vm_fault *vmf, unsigned int order)
 	if (rc)
 		return VM_FAULT_SIGBUS;
 
-	rc = nvgrace_lock_ready(nvdev,
-				!(vmf->flags & FAULT_FLAG_ALLOW_RETRY));
-	if (rc == -EAGAIN)
+	/*
+	 * A fault that cannot drop its lock waits for readiness under it, but
+	 * never for a blocking reset: that one zaps with the mmap lock.
+	 */
+	rc = nvgrace_lock_ready(nvdev, vmf->flags & FAULT_FLAG_ALLOW_RETRY ?
+				0 : NVGRACE_WAIT_READY);
+	if ((rc == -EAGAIN || rc == -EBUSY) &&
+	    (vmf->flags & FAULT_FLAG_ALLOW_RETRY))
 		return nvgrace_fault_wait_ready(vmf, nvdev);
 	if (rc)
 		return VM_FAULT_SIGBUS;
@@ -955,14 +1023,10 @@ static long nvgrace_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
 		nvgrace_reset_bar_emu(nvdev);
 		fallthrough;
 	case VFIO_DEVICE_PCI_HOT_RESET:
-		/*
-		 * Where the core cannot zap this driver's mappings, zap them
-		 * before the reset (no access while it runs) and after it (no
-		 * page faulted in meanwhile survives).
-		 */
-		nvgrace_zap_mappings(nvdev);
+		/* Where the core cannot zap this driver's mappings. */
+		nvgrace_block_faults(nvdev);
 		ret = vfio_pci_core_ioctl(core_vdev, cmd, arg);
-		nvgrace_zap_mappings(nvdev);
+		nvgrace_unblock_faults(nvdev);
 		return ret;
 	default:
 		return vfio_pci_core_ioctl(core_vdev, cmd, arg);
@@ -1039,6 +1103,7 @@ static ssize_t nvgrace_write_config(struct nvgrace_vfio_device *nvdev,
 		{ NVGRACE_USEMEM_INDEX, PCI_BASE_ADDRESS_4 },
 	};
 	size_t off, n, reg_off;
+	bool blocking;
 	ssize_t ret;
 	int i;
 
@@ -1064,9 +1129,19 @@ static ssize_t nvgrace_write_config(struct nvgrace_vfio_device *nvdev,
 		return n;
 	}
 
+	/* PCI_COMMAND and the PM control register: decode and power state. */
+	blocking = nvgrace_intersect(pos, count, PCI_COMMAND, 2, &off, &n,
+				     &reg_off) ||
+		   (vdev->pdev->pm_cap &&
+		    nvgrace_intersect(pos, count, vdev->pdev->pm_cap + PCI_PM_CTRL,
+				      2, &off, &n, &reg_off));
+	if (blocking)
+		nvgrace_block_faults(nvdev);
 	ret = vfio_pci_core_write(&vdev->vdev, buf, count, ppos);
+	if (blocking)
+		nvgrace_unblock_faults(nvdev);
 	/* Memory decode off or D3: no mapping may stay. */
-	if (ret > 0 && !nvgrace_memory_enabled(vdev))
+	else if (ret > 0 && !nvgrace_memory_enabled(vdev))
 		nvgrace_zap_mappings(nvdev);
 	return ret;
 }
@@ -1106,7 +1181,7 @@ static int nvgrace_mem_copy(struct nvgrace_vfio_device *nvdev,
 	unsigned long last = PHYS_PFN(region->phys + offset + n - 1);
 	int ret;
 
-	ret = nvgrace_lock_ready(nvdev, true);
+	ret = nvgrace_lock_ready(nvdev, NVGRACE_WAIT_READY | NVGRACE_WAIT_BUSY);
 	if (ret)
 		return ret;
 	/* A copy touching a poisoned page would hit the error again. */

@@ -23,6 +23,12 @@
  *	available: the driver must not sleep holding them. The waiting access
  *	then succeeds with the data intact. A SIGUSR1 during the wait does not
  *	fail it; a SIGKILL ends a process waiting in read() at once.
+ *
+ *   vfio-race resetwin BDF ROUNDS
+ *	VFIO_DEVICE_RESET while a thread keeps reading a mapped page: the
+ *	mapping must be gone for the whole reset (the access waits for it),
+ *	not only zapped before and after it. Resets under 50 ms, or without
+ *	an access started during them, prove nothing and do not count.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -563,9 +569,115 @@ static int cmd_ready(unsigned int delay_ms)
 	return failures ? 1 : 0;
 }
 
+/* ---- resetwin: no access to device memory while it is reset --------- */
+
+struct toucher {
+	__u64 *p;
+	int phase;		/* 1 while the reset ioctl runs */
+	double longest;		/* longest access that ended in phase 1+, ms */
+	unsigned long in_reset;	/* accesses that ended in phase 1 or 2 */
+	int sigbus;
+};
+
+static void *toucher_thread(void *arg)
+{
+	struct toucher *t = arg;
+
+	if (sigsetjmp(fault_jmp, 1)) {
+		t->sigbus = __atomic_load_n(&fault_code, __ATOMIC_RELAXED);
+		return NULL;
+	}
+	while (__atomic_load_n(&t->phase, __ATOMIC_RELAXED) < 2) {
+		double t0 = now_ms(), ms;
+
+		__atomic_load_n(t->p, __ATOMIC_RELAXED);
+		ms = now_ms() - t0;
+		/*
+		 * By its end: the access in flight when the reset began (this
+		 * vCPU may have been off the host CPU then) counts too.
+		 */
+		if (__atomic_load_n(&t->phase, __ATOMIC_RELAXED) >= 1) {
+			t->in_reset++;
+			if (ms > t->longest)
+				t->longest = ms;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * A thread keeps reading a mapped page of usemem while VFIO_DEVICE_RESET
+ * runs (a secondary bus reset here: 100 ms and more). While the device is
+ * reset its memory must not be mapped: the thread's access has to fault
+ * and wait for the reset to end, so one access lasts about as long as the
+ * reset. A mapping left in place keeps every access instant.
+ */
+static int cmd_resetwin(unsigned int rounds)
+{
+	struct sigaction sa = { .sa_sigaction = on_sigbus, .sa_flags = SA_SIGINFO };
+	const char *what = "accesses to a mapping wait while the device is reset";
+	unsigned int r, blocked = 0, seen = 0;
+	struct toucher t;
+	pthread_t th;
+	double t0, d;
+	__u64 *m;
+
+	open_device();
+	sigaction(SIGBUS, &sa, NULL);
+	m = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_SHARED, h.device,
+		 region_off(4));
+	if (m == MAP_FAILED) {
+		ok(0, "map 1 MiB of usemem (%s)", strerror(errno));
+		return 1;
+	}
+	for (r = 0; r < rounds; r++) {
+		memset(&t, 0, sizeof(t));
+		t.p = m;
+		__atomic_load_n(m, __ATOMIC_RELAXED);	/* mapped */
+		pthread_create(&th, NULL, toucher_thread, &t);
+		usleep(50000);
+		__atomic_store_n(&t.phase, 1, __ATOMIC_RELAXED);
+		t0 = now_ms();
+		if (ioctl(h.device, VFIO_DEVICE_RESET)) {
+			__atomic_store_n(&t.phase, 2, __ATOMIC_RELAXED);
+			pthread_join(th, NULL);
+			printf("ok - reset window # SKIP VFIO_DEVICE_RESET: %s\n",
+			       strerror(errno));
+			return 0;
+		}
+		d = now_ms() - t0;
+		__atomic_store_n(&t.phase, 2, __ATOMIC_RELAXED);
+		pthread_join(th, NULL);
+		printf("# round %u: reset %.0f ms, %lu accesses, longest %.1f ms, SIGBUS %d\n",
+		       r, d, t.in_reset, t.longest, t.sigbus);
+		if (t.sigbus) {
+			ok(0, "access after the reset (SIGBUS si_code %d)", t.sigbus);
+			break;
+		}
+		/*
+		 * Telling a wait from a miss needs a reset much longer than the
+		 * guest's scheduling noise, and an access started during it.
+		 */
+		if (d < 50 || !t.in_reset)
+			continue;
+		seen++;
+		blocked += t.longest >= d / 2;
+	}
+	if (!seen)
+		printf("ok - %s # SKIP %s (%u resets)\n", what,
+		       "no reset of 50 ms or more with an access in it", rounds);
+	else
+		ok(blocked == seen, "%s (%u of %u resets)", what, blocked,
+		   seen);
+	munmap(m, 1 << 20);
+	vfio_close(&h);
+	return failures ? 1 : 0;
+}
+
 static void bad_usage(void)
 {
-	fprintf(stderr, "usage: vfio-race copy BDF SECONDS | ready BDF DELAY_MS\n");
+	fprintf(stderr, "usage: vfio-race copy BDF SECONDS | ready BDF DELAY_MS |\n"
+			"                 resetwin BDF ROUNDS\n");
 	exit(2);
 }
 
@@ -579,6 +691,8 @@ int main(int argc, char **argv)
 		return cmd_copy(strtoul(argv[3], NULL, 0));
 	if (!strcmp(argv[1], "ready"))
 		return cmd_ready(strtoul(argv[3], NULL, 0));
+	if (!strcmp(argv[1], "resetwin"))
+		return cmd_resetwin(strtoul(argv[3], NULL, 0));
 	bad_usage();
 	return 2;
 }
