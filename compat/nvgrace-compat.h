@@ -8,7 +8,7 @@
  * nvgrace-probes: vmf_insert_pfn_pmd_ulong vmf_insert_pfn_pmd_pfn_t
  * nvgrace-probes: vmf_insert_pfn_pud_ulong vmf_insert_pfn_pud_pfn_t
  * nvgrace-probes: vfio_pci_device_ops_phys_vec vfio_pci_device_ops_dma_buf_phys_vec
- * nvgrace-probes: vfio_pci_core_pci_ops
+ * nvgrace-probes: vfio_pci_core_pci_ops release_fault_lock
  */
 #ifndef NVGRACE_COMPAT_H
 #define NVGRACE_COMPAT_H
