@@ -1,0 +1,305 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+# The real client: QEMU (Debian's arm64 build, from the disk image of
+# tests/vmm/qemu-image.sh) runs in this guest with -accel kvm and gives the
+# stand-in GPU, bound to nvgrace-vfio-pci, to an L2 Linux guest with
+# -device vfio-pci. The L2 guest (tests/vmm/l2/init) enumerates the GPU,
+# writes usemem and resmem, tries Normal-memory accesses on usemem, times
+# first touches, resets the device; this script checks what it reports
+# against what the driver says, and what the host finds in the backing file.
+#
+# Kernel command line (tests/vmm/tier.sh): nvgrace.kvm=native|unpatched|patched
+# (what KVM should make of cacheable PFNMAP memory at stage 2),
+# nvgrace.vmm=smoke|full (full adds a UEFI + ACPI L2 boot).
+# shellcheck source=tests/guest/lib.inc
+. /nvgrace/tests/lib.inc
+
+ROOT=/mnt/qemu
+L2DIR=/nvgrace/tests
+USE_OFF=0x10008
+USE_VAL=0x4e5655534531a5a5
+RES_OFF=0x20010
+RES_VAL=0x4e565245533172c3
+EFI_USE_OFF=0x50008
+EFI_USE_VAL=0x4e56454649310101
+EFI_RES_OFF=0x60010
+EFI_RES_VAL=0x4e56454649320202
+TOUCH=256,768
+L2_TIMEOUT=${NG_VMM_L2_TIMEOUT:-400}
+
+expect=$(kvm_expect)
+mode=smoke
+read -r _cl </proc/cmdline
+for _w in $_cl; do
+	case $_w in nvgrace.vmm=*) mode=${_w#*=} ;; esac
+done
+[ -n "$expect" ] || expect=unknown
+diag "kernel $(uname -r), KVM stage 2 for cacheable PFNMAP expected: $expect, run: $mode"
+
+if [ ! -c /dev/kvm ]; then
+	skip "real VMM" "no /dev/kvm in $(uname -r) (the guest must boot at EL2)"
+	exit 0
+fi
+for f in l2-vmlinuz l2-initrd.cpio; do
+	if [ ! -s "$L2DIR/$f" ]; then
+		nok "L2 payload $f in the initramfs (tests/vmm/tier.sh puts it there)"
+		exit 1
+	fi
+done
+
+# --- the disk with QEMU -------------------------------------------------------
+for m in virtio_pci virtio_blk crc32c_generic libcrc32c crc32c ext4; do
+	modprobe "$m" 2>/dev/null
+done
+i=0
+while [ ! -b /dev/vda ] && [ $i -lt 50 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+mkdir -p "$ROOT"
+if ! mount -t ext4 -o ro /dev/vda "$ROOT" 2>/tmp/mount.err; then
+	nok "QEMU disk image mounted (/dev/vda, ext4)"
+	sed 's/^/# /' /tmp/mount.err
+	exit 1
+fi
+for d in dev proc sys; do mount --bind "/$d" "$ROOT/$d"; done
+mount -t tmpfs tmpfs "$ROOT/tmp"
+mount --bind "$L2DIR" "$ROOT/l2"
+cleanup_root() {
+	for d in l2 tmp sys proc dev; do umount "$ROOT/$d" 2>/dev/null; done
+	umount "$ROOT" 2>/dev/null
+}
+qver=$(chroot "$ROOT" /usr/bin/qemu-system-aarch64 --version 2>&1 | head -n1)
+case $qver in
+*version*) ok "QEMU runs in the guest: $qver" ;;
+*) nok "QEMU runs in the guest"
+	diag "$qver"
+	cleanup_root
+	exit 1 ;;
+esac
+
+# --- the GPU, as the operator binds it --------------------------------------
+# shellcheck disable=SC2119 # no extra fwprops parameters
+if ! bind_with_props; then
+	nok "bind the stand-in GPU to $NG_DRV"
+	unbind_all
+	cleanup_root
+	exit 1
+fi
+ATTR=/sys/bus/pci/devices/$GPU/nvgrace
+"$NG_BIN/vfio-info" "$GPU" >/tmp/info 2>&1
+region() { sed -n "s/^region$1_size=//p" /tmp/info; }
+R2=$(region 2)
+R4=$(region 4)
+diag "VFIO regions as L1 reads them: 2 (resmem) $R2, 4 (usemem) $R4"
+# usemem/resmem: "PHYS LEN BARSIZE"; file offset = PHYS - ivshmem BAR2 start
+BASE=$(pci_bar_start "$MEM" 2)
+read -r USE_PHYS _ USE_BAR <"$ATTR/usemem"
+read -r RES_PHYS _ RES_BAR <"$ATTR/resmem"
+USE_FOFF=$((USE_PHYS - BASE))
+RES_FOFF=$((RES_PHYS - BASE))
+expect_eq "VFIO region 4 size is the driver's usemem BAR size" "$R4" "$(printf '0x%x' "$USE_BAR")"
+expect_eq "VFIO region 2 size is the driver's resmem BAR size" "$R2" "$(printf '0x%x' "$RES_BAR")"
+
+# --- stage-2 fault counting ---------------------------------------------------
+EV=/sys/kernel/tracing/events/kvm/kvm_guest_fault
+HIST='hist:keys=ipa.buckets=0x10000000'
+hist=0
+if [ -w "$EV/trigger" ] && echo "$HIST" >"$EV/trigger" 2>/dev/null; then
+	hist=1
+fi
+dfaults() { echo "$(cat "$ATTR/faults_pte" 2>/dev/null)/$(cat "$ATTR/faults_pmd" 2>/dev/null)/$(cat "$ATTR/faults_pud" 2>/dev/null)"; }
+resets0=$(cat "$ATTR/resets" 2>/dev/null)
+faults0=$(dfaults)
+
+# --- run L2 -------------------------------------------------------------------
+# run_l2 NAME MACHINE-OPTS APPEND [QEMU ARGS...]: one QEMU run, its console in
+# /tmp/NAME.log, the L2KV lines in /tmp/NAME.kv, exit status in $l2rc, time
+# in $l2time (s)
+run_l2() {
+	_n=$1 _m=$2 _a=$3
+	shift 3
+	_t0=$(cut -d' ' -f1 /proc/uptime)
+	timeout "$L2_TIMEOUT" chroot "$ROOT" /usr/bin/qemu-system-aarch64 \
+		-M "$_m" -accel kvm -cpu host -smp 1 -m 256M \
+		-nodefaults -display none -no-reboot -nic none -monitor none \
+		-serial "file:/tmp/$_n.log" \
+		-kernel /l2/l2-vmlinuz -initrd /l2/l2-initrd.cpio \
+		-append "console=ttyAMA0 panic=-1 rdinit=/init $_a" \
+		-device pcie-root-port,id=rp,chassis=1,slot=1 \
+		-device "vfio-pci,host=$GPU,bus=rp" "$@" \
+		</dev/null >"$ROOT/tmp/$_n.err" 2>&1
+	l2rc=$?
+	_t1=$(cut -d' ' -f1 /proc/uptime)
+	l2time=$(awk -v a="$_t0" -v b="$_t1" 'BEGIN { printf "%.1f", b - a }')
+	tr -d '\r' <"$ROOT/tmp/$_n.log" >"/tmp/$_n.log"
+	sed -n 's/^L2KV //p' "/tmp/$_n.log" >"/tmp/$_n.kv"
+	cp "$ROOT/tmp/$_n.err" "/tmp/$_n.err"
+}
+# kvf NAME KEY: value of KEY in run NAME
+kvf() { sed -n "s/^$2=//p" "/tmp/$1.kv" | head -n1; }
+show_l2() {
+	diag "QEMU exit $l2rc after ${l2time}s; QEMU stderr:"
+	sed 's/^/#   /' "/tmp/$1.err" | tail -n 20
+	diag "L2 console (last lines):"
+	tail -n 30 "/tmp/$1.log" | sed 's/^/#   | /'
+}
+
+# l2_ran NAME DESC: QEMU exited cleanly after L2 printed done
+l2_ran() {
+	if [ "$l2rc" = 0 ] && [ "$(kvf "$1" 'done')" = 1 ]; then
+		ok "$2 (QEMU run ${l2time}s, L2 kernel $(kvf "$1" kernel))"
+		return 0
+	fi
+	nok "$2"
+	show_l2 "$1"
+	return 1
+}
+
+# bar_check NAME BAR WHAT SIZE: 64-bit prefetchable memory BAR of SIZE bytes
+# (IORESOURCE_MEM 0x200, PREFETCH 0x2000, MEM_64 0x100000 in the flags)
+bar_check() {
+	# shellcheck disable=SC2046 # START SIZE FLAGS as three words
+	set -- "$1" "$2" "$3" "$4" $(kvf "$1" "bar$2")
+	if [ $# -eq 7 ] && [ $(($7 & 0x102200)) -eq $((0x102200)) ] && [ "$6" = $(($4)) ]; then
+		ok "$1: L2 sees BAR$2 ($3) as a 64-bit prefetchable BAR of $(($4 >> 20)) MiB at $5"
+	else
+		nok "$1: L2 sees BAR$2 ($3) as a 64-bit prefetchable BAR of $(($4 >> 20)) MiB"
+		diag "L2 bar$2: '$(kvf "$1" "bar$2")'"
+	fi
+}
+
+# rw_check NAME KEY WHAT FOFF OFF VAL: L2 wrote and read back; host check
+rw_check() {
+	expect_eq "$1: L2 writes $3 at $5 and reads it back" "$(kvf "$1" "$2.rw")" ok
+	echo "# NVGRACE-HOSTCHECK $(printf '0x%x' $(($4 + $5))) u64:$6"
+}
+
+run_l2 l2 virt,gic-version=3 \
+	"l2.tests=all l2.use=$USE_OFF:$USE_VAL l2.res=$RES_OFF:$RES_VAL l2.touch=$TOUCH"
+if ! l2_ran l2 "QEMU gives the GPU to an L2 guest that runs to its end"; then
+	unbind_all
+	cleanup_root
+	exit 1
+fi
+diag "L2 reached its init after $(kvf l2 uptime)s of L2 uptime"
+if [ "$(kvf l2 gpu)" = none ] || [ -z "$(kvf l2 gpu)" ]; then
+	nok "L2 enumerates the GPU (1234:1111)"
+	show_l2 l2
+else
+	ok "L2 enumerates the GPU (1234:1111) at $(kvf l2 gpu)"
+fi
+bar_check l2 4 usemem "$USE_BAR"
+bar_check l2 2 resmem "$RES_BAR"
+diag "L2 maps usemem through $(kvf l2 usemem_file), resmem through $(kvf l2 resmem_file)"
+rw_check l2 use usemem "$USE_FOFF" "$USE_OFF" "$USE_VAL"
+rw_check l2 res resmem "$RES_FOFF" "$RES_OFF" "$RES_VAL"
+
+# Item 2: usemem mapped Normal-NC at stage 1 in L2; stage 2 decides.
+acc() { kvf l2 "usemem.access.$1"; }
+ALL="aligned_load aligned_store unaligned_load unaligned_store atomic_ldadd atomic_cas exclusive_ldxr_stxr"
+row=
+for a in $ALL; do
+	row="$row $a=$(acc "$a" | cut -d' ' -f1)"
+	diag "usemem $a: $(acc "$a")   resmem: $(kvf l2 "resmem.access.$a")"
+done
+echo "# VMM-RESULT access kvm=$expect$row"
+case $expect in
+native | patched)
+	bad=
+	for a in $ALL; do [ "$(acc "$a")" = ok ] || bad="$bad $a"; done
+	if [ -z "$bad" ]; then
+		ok "usemem in L2 is Normal memory ($expect KVM): unaligned accesses, atomics and exclusives work"
+	else
+		nok "usemem in L2 is Normal memory ($expect KVM): unaligned accesses, atomics and exclusives work"
+		diag "failed:$bad"
+	fi
+	;;
+unpatched)
+	if [ "$(acc aligned_load)" = ok ] && [ "$(acc aligned_store)" = ok ] &&
+		[ "$(acc unaligned_load)" = "sigbus code=1 (BUS_ADRALN)" ] &&
+		[ "$(acc unaligned_store)" = "sigbus code=1 (BUS_ADRALN)" ]; then
+		ok "usemem in L2 behaves as Device memory (unpatched KVM): aligned accesses work, unaligned ones get SIGBUS BUS_ADRALN"
+	else
+		nok "usemem in L2 behaves as Device memory (unpatched KVM): aligned accesses work, unaligned ones get SIGBUS BUS_ADRALN"
+	fi
+	;;
+*) skip "usemem memory type in L2" "no nvgrace.kvm= on the command line" ;;
+esac
+
+# Item 3: first-touch timings and stage-2 faults.
+t1=$(kvf l2 "touch256.touch.ns")
+t2=$(kvf l2 "touch768.touch.ns")
+terr="$(kvf l2 touch256.touch.error)$(kvf l2 touch768.touch.error)"
+if [ -n "$t1" ] && [ -n "$t2" ] && [ -z "$terr" ]; then
+	ok "L2 first-touches 1 GiB of usemem (256 MiB in $((t1 / 1000000)) ms, 1 GiB in $(((t1 + t2) / 1000000)) ms)"
+else
+	nok "L2 first-touches 1 GiB of usemem"
+	diag "touch256: '$t1' touch768: '$t2' errors: '$terr'"
+fi
+f256=- f1g=-
+if [ $hist = 1 ]; then
+	cat "$EV/hist" >/tmp/hist
+	echo "!$HIST" >"$EV/trigger" 2>/dev/null
+	ub=$(($(kvf l2 bar4 | cut -d' ' -f1)))
+	f256=0 f1g=0
+	sed -n 's/.*ipa: *~ *\([0-9a-fA-Fx]*\)-.*hitcount: *\([0-9]*\).*/\1 \2/p' /tmp/hist >/tmp/hist.b
+	while read -r b c; do
+		b=$((b))
+		if [ "$b" -lt "$ub" ] || [ "$b" -ge $((ub + 0x40000000)) ]; then
+			continue
+		fi
+		f1g=$((f1g + c))
+		[ "$b" -lt $((ub + 0x10000000)) ] && f256=$((f256 + c))
+	done </tmp/hist.b
+	diag "stage-2 faults (kvm_guest_fault) in usemem: first 256 MiB $f256, all 1 GiB $f1g (over the whole L2 run: the first touch plus the few re-touches after reset)"
+	if [ "$f1g" -gt 0 ]; then
+		ok "stage-2 faults on usemem counted ($f1g for 1 GiB)"
+	else
+		nok "stage-2 faults on usemem counted"
+		sed 's/^/#   /' /tmp/hist | head -n 20
+	fi
+else
+	skip "stage-2 fault count" "no kvm_guest_fault hist trigger on this kernel"
+fi
+echo "# VMM-RESULT touch kvm=$expect t256_ns=${t1:--} t1g_ns=$(( ${t1:-0} + ${t2:-0} )) s2f256=$f256 s2f1g=$f1g driver_faults=$faults0,$(dfaults)"
+
+# Reset from L2 reaches the driver; the memory is there again afterwards.
+resets1=$(cat "$ATTR/resets" 2>/dev/null)
+diag "L2 reset method: $(kvf l2 reset_method); driver resets $resets0 -> $resets1"
+if [ "$(kvf l2 reset)" = ok ] && [ -n "$resets1" ] && [ "$resets1" -gt "${resets0:-0}" ]; then
+	ok "L2 resets the GPU and the reset reaches $NG_DRV (resets $resets0 -> $resets1)"
+else
+	nok "L2 resets the GPU and the reset reaches $NG_DRV"
+	diag "L2: reset=$(kvf l2 reset)"
+fi
+expect_eq "after the reset L2 reads usemem's earlier write back" \
+	"$(kvf l2 after_reset.old.read)" "$USE_VAL"
+rw_check l2 after_reset "usemem after the reset" "$USE_FOFF" 0x40008 "$USE_VAL"
+
+# --- powering L2 off releases the device --------------------------------------
+check "no QEMU left after L2 powered off" sh -c '! pidof qemu-system-aarch64'
+check "the group is free: VFIO opens the GPU again" "$NG_BIN/vfio-info" "$GPU"
+pci_unbind "$GPU"
+gpu_ready
+check "rebind to $NG_DRV after the VM" pci_bind_override "$GPU" "$NG_DRV"
+
+# --- UEFI + ACPI L2 (full run) ------------------------------------------------
+if [ "$mode" = full ]; then
+	run_l2 efi virt,gic-version=3,ras=on \
+		"acpi=force l2.tests=basic l2.use=$EFI_USE_OFF:$EFI_USE_VAL l2.res=$EFI_RES_OFF:$EFI_RES_VAL" \
+		-bios /usr/share/qemu-efi-aarch64/QEMU_EFI.fd
+	if l2_ran efi "UEFI + ACPI L2 (QEMU_EFI.fd, virt,ras=on) runs with the GPU"; then
+		expect_eq "efi: L2 booted through ACPI" "$(kvf efi boot)" acpi
+		bar_check efi 4 usemem "$USE_BAR"
+		bar_check efi 2 resmem "$RES_BAR"
+		rw_check efi use usemem "$USE_FOFF" "$EFI_USE_OFF" "$EFI_USE_VAL"
+		rw_check efi res resmem "$RES_FOFF" "$EFI_RES_OFF" "$EFI_RES_VAL"
+		diag "efi: L2 init after $(kvf efi uptime)s of L2 uptime"
+	fi
+	check "the group is free after the UEFI VM" "$NG_BIN/vfio-info" "$GPU"
+fi
+
+unbind_all
+check "GPU unbound and the driver unloads after the VMs" test ! -e "$NG_DRVDIR"
+cleanup_root

@@ -1,0 +1,212 @@
+#!/bin/bash
+# shellcheck source-path=SCRIPTDIR
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# tier.sh: the real-VMM tier. Boots each arm64 kernel under QEMU TCG (the boot
+# tier's boot.sh, at EL2), where Debian's arm64 QEMU (qemu-image.sh, attached
+# as a virtio disk) runs with -accel kvm and gives the stand-in GPU, bound to
+# nvgrace-vfio-pci, to an L2 guest (Debian arm64 7.3 kernel + a busybox
+# initramfs with tests/vmm/l2/) through -device vfio-pci. The L1 side is
+# tests/vmm/guest/80-vmm.sh.
+#
+# Usage: tier.sh [--smoke] [--kernels "LIST"] [--full] [options]
+#   --smoke              Debian arm64 7.3 only, one direct-boot L2 run
+#   --kernels "LIST"     arm64/SERIES words (Debian kernels) and
+#                        custom/KEY words (tests/custom/build-kernel.sh keys:
+#                        6.12-4k, 6.12kp-4k = 6.12 with the companion KVM
+#                        series, 7.3-4k). Default: $NG_VMM_KERNELS below
+#   --full / --no-efi    with / without the UEFI + ACPI L2 run (default: with,
+#                        except for --smoke)
+#   --modules-root DIR   pack modules for Debian kernels in DIR/<series>-arm64/
+#                        (default $NVGRACE_BUILD_ROOT, else $NVGRACE_CACHE/build;
+#                        built with tests/kernels/matrix.sh when missing)
+#   --timeout SEC        per boot (default 900)
+#   -v                   stream the guest console
+# Stdout: TAP ("ok - vmm/arm64/7.3: 80-vmm: ...", "not ok - ...",
+# "ok - ... # SKIP why"), per-kernel BOOT-SUMMARY lines, a "# " table of the
+# measured results, last line "VMM-TIER-SUMMARY kernels=K passed=N failed=N
+# skipped=N". Results also go to $NVGRACE_CACHE/results/vmm.tsv.
+# Exit status 0 only if nothing failed.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=../boot/bootlib.sh
+. "$here/../boot/bootlib.sh"
+
+NG_VMM_KERNELS="arm64/6.1 arm64/6.12 arm64/6.17 arm64/6.19 arm64/7.3 custom/6.12-4k custom/6.12kp-4k custom/7.3-4k"
+L2_SERIES=7.3
+
+kernels=$NG_VMM_KERNELS modroot=${NVGRACE_BUILD_ROOT:-$NVGRACE_CACHE/build} efi='' timeout=900
+verbose=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	--smoke) kernels=arm64/7.3; efi=${efi:-0} ;;
+	--kernels) kernels=$2; shift ;;
+	--full) efi=1 ;;
+	--no-efi) efi=0 ;;
+	--modules-root) modroot=$2; shift ;;
+	--timeout) timeout=$2; shift ;;
+	-v | --verbose) verbose=(-v) ;;
+	-h | --help) sed -n '/^# SPDX/,/^[^#]/{/^#/p}' "$0" | sed '1d; s/^# \{0,1\}//'; exit 0 ;;
+	*) die "tier.sh: unknown argument: $1" ;;
+	esac
+	shift
+done
+efi=${efi:-1}
+mode=smoke
+[ "$efi" = 1 ] && mode=full
+top=$NVGRACE_TOP
+kernels_sh=$top/tests/kernels/kernels.sh
+start=$SECONDS
+tp=0 tf=0 ts=0 nk=0
+rows=()
+
+# tap_fail DESC: a failure found here, not by a guest
+tap_fail() { echo "not ok - $*"; tf=$((tf + 1)); }
+
+# --- what every kernel shares: QEMU disk, L2 payload, guest programs ---------
+ng_qemu_env
+if ! qimg=$("$here/qemu-image.sh"); then
+	tap_fail "vmm: QEMU disk image (tests/vmm/qemu-image.sh)"
+	echo "VMM-TIER-SUMMARY kernels=0 passed=0 failed=$tf skipped=0"
+	exit 1
+fi
+
+# l2_payload: dir with l2-vmlinuz + l2-initrd.cpio, cached by content
+l2_payload() {
+	local img kern bins stage hash out
+	img=$("$kernels_sh" image "$L2_SERIES" arm64 | tail -n1) || return 1
+	kern=$(ng_image_kernel "$img") || return 1
+	bins=$("$NG_BOOT_DIR/build-guest-bins.sh" --arch arm64 --src "$here/l2") || return 1
+	stage=$(mktemp -d "$NVGRACE_CACHE/tmp/vmm-l2.XXXXXX")
+	mkdir -p "$stage/bin"
+	install -m 0755 "$NG_BUSYBOX_ARM64" "$stage/bin/busybox"
+	ln -s busybox "$stage/bin/sh"
+	install -m 0755 "$here/l2/init" "$stage/init"
+	install -m 0755 "$bins"/* "$stage/bin/"
+	hash=$({
+		(cd "$stage" && find . -printf '%y %m %p %l\n' | LC_ALL=C sort)
+		(cd "$stage" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
+		sha256sum "$kern" | cut -d' ' -f1
+	} | sha256sum | cut -c1-16)
+	out=$NVGRACE_CACHE/vmm/l2-$hash
+	if [ ! -e "$out/complete" ]; then
+		rm -rf "$out"
+		mkdir -p "$out"
+		(cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$out/l2-initrd.cpio"
+		cp "$kern" "$out/l2-vmlinuz"
+		touch "$out/complete"
+		find "$NVGRACE_CACHE/vmm" -maxdepth 1 -name 'l2-*' ! -name "l2-$hash" -exec rm -rf {} +
+	fi
+	rm -rf "$stage"
+	printf '%s\n' "$out"
+}
+mkdir -p "$NVGRACE_CACHE/tmp" "$NVGRACE_CACHE/results"
+if ! l2dir=$(l2_payload); then
+	tap_fail "vmm: L2 payload (Debian arm64 $L2_SERIES kernel, busybox initramfs)"
+	echo "VMM-TIER-SUMMARY kernels=0 passed=0 failed=$tf skipped=0"
+	exit 1
+fi
+if ! bins=$("$NG_BOOT_DIR/build-guest-bins.sh" --arch arm64 --src "$top/tests/guest"); then
+	tap_fail "vmm: static guest programs build"
+	echo "VMM-TIER-SUMMARY kernels=0 passed=0 failed=$tf skipped=0"
+	exit 1
+fi
+
+# kvm_kind SERIES: what KVM does with cacheable PFNMAP on a stock kernel
+kvm_kind() {
+	if [ "$(printf '%s\n' 6.17 "$1" | sort -V | head -n1)" = 6.17 ]; then echo native; else echo unpatched; fi
+}
+
+bout=$(mktemp "$NVGRACE_CACHE/tmp/vmm-boot.XXXXXX")
+trap 'rm -f "$bout"' EXIT
+results=$NVGRACE_CACHE/results/vmm.tsv.tmp
+: >"$results"
+for k in $kernels; do
+	nk=$((nk + 1))
+	t0=$SECONDS
+	name=vmm/$k
+	args=()
+	case $k in
+	arm64/*)
+		series=${k#arm64/}
+		kvm=$(kvm_kind "$series")
+		if ! image=$("$kernels_sh" image "$series" arm64 2>/dev/null | tail -n1) || [ -z "$image" ]; then
+			tap_fail "$name: kernel image (kernels.sh image $series arm64)"
+			continue
+		fi
+		mdir=$modroot/$series-arm64
+		if ! compgen -G "$mdir/*.ko" >/dev/null; then
+			NVGRACE_BUILD_ROOT=$modroot "$top/tests/kernels/matrix.sh" --series "$series" --arch arm64 >&2 || true
+		fi
+		if ! compgen -G "$mdir/nvgrace-test-fwprops.ko" >/dev/null; then
+			tap_fail "$name: pack modules built (no nvgrace-test-fwprops.ko in $mdir)"
+			continue
+		fi
+		args=(--image "$image" --modules "$mdir")
+		;;
+	custom/*)
+		key=${k#custom/}
+		ver=${key%-*} psz=${key#*-} kp=''
+		kvm=$(kvm_kind "${ver%kp}")
+		case $ver in *kp) ver=${ver%kp}; kp=$top/packaging/kernel-patches/$ver; kvm=patched ;; esac
+		if ! kdir=$(NVGRACE_KPATCHES=$kp "$top/tests/custom/build-kernel.sh" "$ver" "$psz"); then
+			tap_fail "$name: kernel builds (tests/custom/build-kernel.sh $ver $psz)"
+			continue
+		fi
+		build=$modroot/custom-$key
+		mkdir -p "$build"
+		(cd "$top" && git ls-files -co --exclude-standard -- Makefile Kbuild dkms.conf src compat tests/modules |
+			tar -cf - -T -) | tar -xf - -C "$build"
+		if ! make -C "$build" -j2 KDIR="$kdir" ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- \
+			NVGRACE_TESTS=y >"$build.log" 2>&1; then
+			tap_fail "$name: pack builds for the custom kernel (log $build.log)"
+			continue
+		fi
+		args=(--kernel "$kdir/arch/arm64/boot/Image" --modules "$build")
+		;;
+	*)
+		tap_fail "$name: unknown kernel word (arm64/SERIES or custom/KEY)"
+		continue
+		;;
+	esac
+	rc=0
+	"$NG_BOOT_DIR/boot.sh" --arch arm64 --name "$name" "${args[@]}" \
+		--bin "$bins" --tests "$top/tests/guest" --tests "$here/guest" --tests "$l2dir" \
+		--only '80-vmm*' --test-timeout 840 --timeout "$timeout" \
+		--extra-kmods "virtio_pci virtio_blk ext4 crc32c_generic libcrc32c" \
+		--append "nvgrace.kvm=$kvm nvgrace.vmm=$mode" \
+		--qemu-arg -drive --qemu-arg "file=$qimg,if=none,id=qemudisk,format=raw,readonly=on" \
+		--qemu-arg -device --qemu-arg virtio-blk-pci,drive=qemudisk \
+		"${verbose[@]}" >"$bout" || rc=$?
+	cat "$bout"
+	sum=$(grep '^BOOT-SUMMARY ' "$bout" | tail -n1) || sum=''
+	if [[ $sum =~ passed=([0-9]+)\ failed=([0-9]+)\ skipped=([0-9]+) ]]; then
+		p=${BASH_REMATCH[1]} f=${BASH_REMATCH[2]} s=${BASH_REMATCH[3]}
+		if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
+			echo "not ok - $name: boot.sh exited $rc"
+			f=1
+		fi
+	else
+		echo "not ok - $name: boot.sh exited $rc without a summary"
+		p=0 f=1 s=0
+	fi
+	tp=$((tp + p)) tf=$((tf + f)) ts=$((ts + s))
+	log=$(sed -n "s|^# $name: serial log ||p" "$bout" | head -n1)
+	acc='-' tch='-'
+	if [ -n "$log" ] && [ -r "$log" ]; then
+		acc=$(tr -d '\r' <"$log" | sed -n 's/^# VMM-RESULT access kvm=[^ ]* //p' | head -n1)
+		tch=$(tr -d '\r' <"$log" | sed -n 's/^# VMM-RESULT touch kvm=[^ ]* //p' | head -n1)
+	fi
+	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$k" "$kvm" "${acc:--}" "${tch:--}" "$f" "$((SECONDS - t0))" >>"$results"
+	rows+=("$k kvm=$kvm passed=$p failed=$f skipped=$s $((SECONDS - t0))s")
+done
+mv "$results" "$NVGRACE_CACHE/results/vmm.tsv"
+
+echo "# vmm tier summary:"
+for r in "${rows[@]}"; do echo "#   $r"; done
+echo "# measured (kernel, KVM, usemem accesses from L2, first touch and stage-2 faults):"
+sed 's/^/#   /' "$NVGRACE_CACHE/results/vmm.tsv"
+echo "# vmm tier: $nk kernels, $tp passed, $tf failed, $ts skipped in $((SECONDS - start))s"
+echo "VMM-TIER-SUMMARY kernels=$nk passed=$tp failed=$tf skipped=$ts"
+[ "$tf" = 0 ]
