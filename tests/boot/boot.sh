@@ -18,6 +18,9 @@
 #   --tests DIR        guest test scripts (repeatable; default tests/guest)
 #   --bin DIR          static guest programs (repeatable)
 #   --kmods "LIST" / --extra-kmods "LIST"   kernel modules (see mkinitramfs.sh)
+#   --initrd-append CPIO  a newc archive appended to the initramfs (the
+#                      kernel unpacks concatenated archives); for big trees
+#                      a kernel without virtio-blk needs (repeatable)
 #   --timeout SEC      overall timeout, QEMU killed after it (default 900)
 #   --test-timeout SEC per-script timeout in the guest (default 300)
 #   --only PATTERNS    run only scripts matching these comma-separated globs
@@ -49,7 +52,7 @@ usage() { sed -n '/^# SPDX/,/^[^#]/{/^#/p}' "$0" | sed '1d; s/^# \{0,1\}//'; }
 
 arch='' image='' kernel='' name='' timeout=900 ttimeout=300 only='' qemu_sel=10
 memfile='' memsize=2G ram=2G smp=2 userlog='' append='' verbose=0 ctx=40
-tests=() bins=() mkargs=() qextra=() packdirs=()
+tests=() bins=() mkargs=() qextra=() packdirs=() appends=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--arch) arch=$(ng_arch_norm "$2"); shift ;;
@@ -59,6 +62,7 @@ while [ $# -gt 0 ]; do
 	--modules) packdirs+=("$2"); shift ;;
 	--tests) tests+=("$2"); shift ;;
 	--bin) bins+=("$2"); shift ;;
+	--initrd-append) appends+=("$2"); shift ;;
 	--kmods | --extra-kmods) mkargs+=("$1" "$2"); shift ;;
 	--timeout) timeout=$2; shift ;;
 	--test-timeout) ttimeout=$2; shift ;;
@@ -124,6 +128,7 @@ for m in "${packdirs[@]}"; do mk+=(--modules "$m"); done
 for t in "${tests[@]}"; do mk+=(--tests "$t"); done
 for b in "${bins[@]}"; do mk+=(--bin "$b"); done
 initrd=$("$NG_BOOT_DIR/mkinitramfs.sh" "${mk[@]}") || fail_setup "mkinitramfs.sh failed"
+for a in "${appends[@]}"; do [ -s "$a" ] || fail_setup "no archive $a to append"; done
 
 # One guest at a time: two TCG guests fight over the cores.
 mkdir -p "$NVGRACE_CACHE/run" "$NVGRACE_CACHE/logs" "$NVGRACE_CACHE/tmp"
@@ -140,6 +145,13 @@ ln -sfn "${log##*/}" "$NVGRACE_CACHE/logs/${name//\//-}.latest.log"
 qerr=$log.qemu-stderr
 # Keep the log directory bounded (newest 300 logs).
 find "$NVGRACE_CACHE/logs" -name '*.log' -printf '%T@ %p\n' | sort -rn | tail -n +301 | cut -d' ' -f2- | xargs -r rm -f
+
+tmpinitrd=
+if [ ${#appends[@]} -gt 0 ]; then
+	tmpinitrd=$NVGRACE_CACHE/tmp/initrd-$$.cpio
+	cat "$initrd" "${appends[@]}" >"$tmpinitrd"
+	initrd=$tmpinitrd
+fi
 
 tmpmem=
 if [ -n "$memfile" ]; then
@@ -185,6 +197,7 @@ cleanup() {
 	[ -n "$qpid" ] && kill "$qpid" 2>/dev/null
 	[ -n "$tailpid" ] && kill "$tailpid" 2>/dev/null
 	[ -n "$tmpmem" ] && rm -f "$tmpmem"
+	[ -n "$tmpinitrd" ] && rm -f "$tmpinitrd"
 	return 0
 }
 trap cleanup EXIT
