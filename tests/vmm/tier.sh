@@ -127,6 +127,9 @@ for k in $kernels; do
 	t0=$SECONDS
 	name=vmm/$k
 	args=()
+	# shellcheck disable=SC2054 # QEMU's commas
+	disk=(--qemu-arg -drive --qemu-arg "file=$qimg,if=none,id=qemudisk,format=raw,readonly=on"
+		--qemu-arg -device --qemu-arg virtio-blk-pci,drive=qemudisk)
 	case $k in
 	arm64/*)
 		series=${k#arm64/}
@@ -163,7 +166,13 @@ for k in $kernels; do
 			tap_fail "$name: pack builds for the custom kernel (log $build.log)"
 			continue
 		fi
-		args=(--kernel "$kdir/arch/arm64/boot/Image" --modules "$build")
+		# no virtio-blk or ext4 in these kernels: QEMU rides in the initramfs
+		if ! qcpio=$("$here/qemu-image.sh" --cpio); then
+			tap_fail "$name: QEMU archive (tests/vmm/qemu-image.sh --cpio)"
+			continue
+		fi
+		args=(--kernel "$kdir/arch/arm64/boot/Image" --modules "$build" --initrd-append "$qcpio")
+		disk=()
 		;;
 	*)
 		tap_fail "$name: unknown kernel word (arm64/SERIES or custom/KEY)"
@@ -176,9 +185,7 @@ for k in $kernels; do
 		--only '80-vmm*' --test-timeout 840 --timeout "$timeout" \
 		--extra-kmods "virtio_pci virtio_blk ext4 crc32c_generic libcrc32c" \
 		--append "nvgrace.kvm=$kvm nvgrace.vmm=$mode" \
-		--qemu-arg -drive --qemu-arg "file=$qimg,if=none,id=qemudisk,format=raw,readonly=on" \
-		--qemu-arg -device --qemu-arg virtio-blk-pci,drive=qemudisk \
-		"${verbose[@]}" >"$bout" || rc=$?
+		"${disk[@]}" "${verbose[@]}" >"$bout" || rc=$?
 	cat "$bout"
 	sum=$(grep '^BOOT-SUMMARY ' "$bout" | tail -n1) || sum=''
 	if [[ $sum =~ passed=([0-9]+)\ failed=([0-9]+)\ skipped=([0-9]+) ]]; then

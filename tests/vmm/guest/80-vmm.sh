@@ -47,20 +47,26 @@ for f in l2-vmlinuz l2-initrd.cpio; do
 	fi
 done
 
-# --- the disk with QEMU -------------------------------------------------------
-for m in virtio_pci virtio_blk crc32c_generic libcrc32c crc32c ext4; do
-	modprobe "$m" 2>/dev/null
-done
-i=0
-while [ ! -b /dev/vda ] && [ $i -lt 50 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-mkdir -p "$ROOT"
-if ! mount -t ext4 -o ro /dev/vda "$ROOT" 2>/tmp/mount.err; then
-	nok "QEMU disk image mounted (/dev/vda, ext4)"
-	sed 's/^/# /' /tmp/mount.err
-	exit 1
+# --- QEMU: on the disk image, or appended to the initramfs -------------------
+if [ -x /nvgrace/qemu/usr/bin/qemu-system-aarch64 ]; then
+	# a kernel without virtio-blk/ext4 (custom): tier.sh appended the tree
+	ROOT=/nvgrace/qemu
+	diag "QEMU from the initramfs (/nvgrace/qemu)"
+else
+	for m in virtio_pci virtio_blk crc32c_generic libcrc32c crc32c ext4; do
+		modprobe "$m" 2>/dev/null
+	done
+	i=0
+	while [ ! -b /dev/vda ] && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	mkdir -p "$ROOT"
+	if ! mount -t ext4 -o ro /dev/vda "$ROOT" 2>/tmp/mount.err; then
+		nok "QEMU disk image mounted (/dev/vda, ext4)"
+		sed 's/^/# /' /tmp/mount.err
+		exit 1
+	fi
 fi
 for d in dev proc sys; do mount --bind "/$d" "$ROOT/$d"; done
 mount -t tmpfs tmpfs "$ROOT/tmp"
