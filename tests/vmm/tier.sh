@@ -119,9 +119,8 @@ kvm_kind() {
 }
 
 bout=$(mktemp "$NVGRACE_CACHE/tmp/vmm-boot.XXXXXX")
-trap 'rm -f "$bout"' EXIT
-results=$NVGRACE_CACHE/results/vmm.tsv.tmp
-: >"$results"
+trap 'rm -f "$bout" "${results:-}"' EXIT
+results=$(mktemp "$NVGRACE_CACHE/results/vmm.tsv.XXXXXX")
 for k in $kernels; do
 	nk=$((nk + 1))
 	t0=$SECONDS
@@ -209,7 +208,7 @@ for k in $kernels; do
 	rows+=("$k kvm=$kvm passed=$p failed=$f skipped=$s $((SECONDS - t0))s")
 done
 mv "$results" "$NVGRACE_CACHE/results/vmm.tsv"
-
+results=
 echo "# vmm tier summary:"
 for r in "${rows[@]}"; do echo "#   $r"; done
 echo "# measured (kernel, KVM, usemem accesses from L2, first touch and stage-2 faults):"
