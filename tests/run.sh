@@ -18,6 +18,8 @@
 #   matrix   the 20 builds, W=1 + sparse       same
 #   boot     guests on $NG_BOOT_CHECK_KERNELS  every boot kernel (tier.sh)
 #   demo     tests/demo/demo.sh, as the README runs it
+#   vmm      QEMU in the guest gives the GPU   every arm64 boot kernel and
+#            to an L2 VM: Debian 7.3 (--smoke) the custom kernels, UEFI L2s
 #   custom   -                                 custom kernels (tests/custom)
 #   install  -                                 DKMS/deb install in two VMs
 #   bench    -                                 tests/bench/poison-latency.sh
@@ -37,8 +39,8 @@ if [ "${1:-}" = --full ]; then
 	lane=full
 	shift
 fi
-CHECK_TIERS="static tools matrix boot demo"
-FULL_TIERS="static tools matrix boot demo custom install bench"
+CHECK_TIERS="static tools matrix boot demo vmm"
+FULL_TIERS="static tools matrix boot demo vmm custom install bench"
 tiers=("$@")
 if [ ${#tiers[@]} -eq 0 ]; then
 	if [ $lane = full ]; then read -ra tiers <<<"$FULL_TIERS"; else read -ra tiers <<<"$CHECK_TIERS"; fi
@@ -101,6 +103,13 @@ for tier in "${tiers[@]}"; do
 		fi
 		;;
 	demo) run_tier demo tests/demo/demo.sh ;;
+	vmm)
+		if [ $lane = full ]; then
+			run_tier vmm tests/vmm/tier.sh
+		else
+			run_tier vmm tests/vmm/tier.sh --smoke
+		fi
+		;;
 	custom) run_tier custom tests/custom/tier.sh ;;
 	install) run_tier install tests/tools/install-tier.sh ;;
 	bench) run_tier bench tests/bench/poison-latency.sh --tap ;;
