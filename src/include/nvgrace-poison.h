@@ -7,10 +7,20 @@
  * with a struct nvgrace_pfn_space and registers it. When a memory failure is
  * reported on a PFN inside a registered range, the poison handler records the
  * PFN, finds the mappings of that range through @mapping, translates the PFN
- * into a file offset of each VMA with @pfn_to_vma_pgoff, zaps the page (the
- * whole huge entry around it) and sends SIGBUS (BUS_MCEERR_AO) to the
- * processes that mapped it. The driver then refuses the page in its fault
- * handler and read()/write() paths through nvgrace_poison_check().
+ * into a file offset of each VMA with @pfn_to_vma_pgoff and tells the
+ * processes that map it, as the kernel's early/late kill policy says
+ * (SIGBUS BUS_MCEERR_AO to early-kill processes). Where the kernel reports a
+ * refused page to KVM as a memory error (FIXUP_USER_FAULT_HWPOISON, the
+ * companion patch 0006) it also zaps the page, so that the next touch gets
+ * BUS_MCEERR_AR; elsewhere the page stays mapped, as mainline leaves it. The
+ * driver refuses the page in its fault handler (nvgrace_poison_check_fault())
+ * and read()/write() paths (nvgrace_poison_check()).
+ *
+ * Records live in a table of max_records entries allocated at the first
+ * registration: a report never allocates memory. They survive
+ * nvgrace_poison_unregister_keep() (a device closed and opened again still
+ * refuses its known-bad pages) and go with nvgrace_poison_unregister() or
+ * nvgrace_poison_clear().
  *
  * The structure mirrors mainline's struct pfn_address_space
  * (<linux/memory-failure.h>, v6.19) so that a driver reads the same on kernels
@@ -26,6 +36,7 @@
 #include <linux/rwsem.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/workqueue.h>
 /* nvgrace-probes: register_pfn_address_space */
 #ifdef HAVE_REGISTER_PFN_ADDRESS_SPACE
 #include <linux/memory-failure.h>
@@ -61,13 +72,15 @@ struct nvgrace_pfn_space {
 	/* Private to nvgrace-poison. */
 	struct rb_node node;
 	bool registered;
-	bool overflow;			/* more poison than max_records */
+	bool ready;			/* lock, table and work set up */
 	spinlock_t lock;		/* protects the records */
 	struct nvgrace_poison_rec *recs; /* poisoned PFNs, sorted */
 	unsigned int nr_recs;
-	unsigned int cap_recs;
+	unsigned int cap_recs;		/* max_records at the first register */
 	unsigned int nr_pending;	/* records not handled yet */
-	struct list_head pending;	/* on the handler's work list */
+	unsigned long nr_dropped;	/* reports past cap_recs */
+	struct work_struct work;	/* handles this range's records */
+	atomic_t users;			/* injections waiting on @work */
 #ifdef HAVE_REGISTER_PFN_ADDRESS_SPACE
 	struct pfn_address_space native;
 	bool native_registered;
@@ -76,9 +89,15 @@ struct nvgrace_pfn_space {
 
 int nvgrace_poison_register(struct nvgrace_pfn_space *space);
 void nvgrace_poison_unregister(struct nvgrace_pfn_space *space);
+void nvgrace_poison_unregister_keep(struct nvgrace_pfn_space *space);
+unsigned int nvgrace_poison_clear(struct nvgrace_pfn_space *space);
 bool nvgrace_poison_pfn_registered(unsigned long pfn);
 bool nvgrace_poison_check(struct nvgrace_pfn_space *space, unsigned long pfn,
 			  unsigned long nr_pages);
+bool nvgrace_poison_check_fault(struct nvgrace_pfn_space *space,
+				unsigned long pfn, unsigned long nr_pages,
+				unsigned int fault_flags);
+bool nvgrace_poison_zaps(void);
 
 /* Where a memory-failure report came from. */
 enum nvgrace_poison_source {

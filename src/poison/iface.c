@@ -5,10 +5,13 @@
  * debugfs (root only), /sys/kernel/debug/nvgrace-poison/:
  *   inject    write a PFN (decimal or 0x hex): reports a memory failure on
  *             it through the same path as a hardware report and returns
- *             once it is handled (zapped, processes signalled). Errors:
- *             EINVAL not a number, ENXIO in no registered range, EHWPOISON
- *             already poisoned; each with one line in the kernel log.
- *   ranges    one line per registered range: "0xFIRST-0xLAST poisoned=N"
+ *             once its range's work has handled it (processes signalled,
+ *             zapped if the module zaps). Errors: EINVAL not a number,
+ *             ENXIO in no registered range, EHWPOISON already poisoned,
+ *             ENOSPC its range already holds max_records pages; each with
+ *             one line in the kernel log.
+ *   ranges    one line per registered range:
+ *             "0xFIRST-0xLAST poisoned=N dropped=D"
  *   poisoned  one line per poisoned PFN: "0xPFN SOURCE"
  *
  * sysfs, /sys/kernel/nvgrace_poison/:
@@ -16,6 +19,9 @@
  *   ranges    number of registered ranges
  *   poisoned  number of poisoned PFNs recorded in them
  *   signals   SIGBUS signals sent by the handler since load
+ *   dropped   reports not recorded because their range was full
+ *   zap       1 when poisoned pages are zapped out of mappings (module
+ *             parameter zap and the kernel), else 0
  */
 #define pr_fmt(fmt) "nvgrace-poison: " fmt
 
@@ -57,7 +63,7 @@ static ssize_t nvgrace_inject_write(struct file *file, const char __user *ubuf,
 		return -EINVAL;
 	}
 
-	ret = nvgrace_poison_report(pfn, NVGRACE_POISON_SRC_INJECT);
+	ret = nvgrace_poison_report_wait(pfn, NVGRACE_POISON_SRC_INJECT);
 	if (ret == -ENXIO) {
 		pr_warn("inject: pfn %#lx is in no registered range, nothing done\n",
 			pfn);
@@ -67,10 +73,14 @@ static ssize_t nvgrace_inject_write(struct file *file, const char __user *ubuf,
 		pr_warn("inject: pfn %#lx is already poisoned\n", pfn);
 		return ret;
 	}
+	if (ret == -ENOSPC) {
+		pr_warn("inject: pfn %#lx not recorded, its range is full (max_records)\n",
+			pfn);
+		return ret;
+	}
 	if (ret)
 		return ret;
-	pr_info("inject: memory failure on pfn %#lx\n", pfn);
-	nvgrace_poison_flush();
+	pr_info("inject: memory failure on pfn %#lx handled\n", pfn);
 	return count;
 }
 
@@ -128,11 +138,30 @@ static ssize_t signals_show(struct kobject *kobj, struct kobj_attribute *attr,
 
 static struct kobj_attribute signals_attr = __ATTR_RO(signals);
 
+static ssize_t dropped_show(struct kobject *kobj, struct kobj_attribute *attr,
+			    char *buf)
+{
+	return sysfs_emit(buf, "%ld\n",
+			  atomic_long_read(&nvgrace_poison_nr_dropped));
+}
+
+static struct kobj_attribute dropped_attr = __ATTR_RO(dropped);
+
+static ssize_t zap_show(struct kobject *kobj, struct kobj_attribute *attr,
+			char *buf)
+{
+	return sysfs_emit(buf, "%d\n", nvgrace_poison_zaps());
+}
+
+static struct kobj_attribute zap_attr = __ATTR_RO(zap);
+
 static struct attribute *nvgrace_attrs[] = {
 	&sources_attr.attr,
 	&ranges_attr.attr,
 	&poisoned_attr.attr,
 	&signals_attr.attr,
+	&dropped_attr.attr,
+	&zap_attr.attr,
 	NULL,
 };
 

@@ -20,15 +20,21 @@
 /* One poisoned PFN of a range. */
 struct nvgrace_poison_rec {
 	unsigned long pfn;
+	/* A process the kernel already signalled (never dereferenced). */
+	const struct mm_struct *signalled;
 	u8 src;
+	bool pending;			/* not handled by the worker yet */
 };
 
 extern atomic_long_t nvgrace_poison_nr_events[NVGRACE_POISON_SRC_NR];
 extern atomic_long_t nvgrace_poison_nr_signals;
+extern atomic_long_t nvgrace_poison_nr_dropped;
 
 const char *nvgrace_poison_src_name(enum nvgrace_poison_source src);
 int nvgrace_poison_report_mm(unsigned long pfn, enum nvgrace_poison_source src,
 			     const struct mm_struct *signalled);
+int nvgrace_poison_report_wait(unsigned long pfn,
+			       enum nvgrace_poison_source src);
 struct nvgrace_pfn_space *nvgrace_poison_space_of(unsigned long pfn);
 unsigned int nvgrace_poison_nr_ranges(void);
 unsigned long nvgrace_poison_nr_poisoned(void);

@@ -12,27 +12,40 @@
  *
  *  1. nvgrace_poison_report(), callable in any context (the GHES notifier
  *     runs in IRQ context, the memory_failure tracepoint with preemption
- *     disabled): find the range, record the PFN in the range's sorted
- *     record array (bounded by max_records), queue an event for the worker.
- *     From here on nvgrace_poison_check() refuses the PFN.
- *  2. The worker (process context, registry mutex held so the range cannot
- *     go away): wait out faults that checked before the record (the
- *     driver's fault_lock), then walk the mapping's VMAs, keep those for
- *     which the driver's pfn_to_vma_pgoff() says they map the PFN, zap the
- *     huge-aligned block around the page in each (later faults refill it at
- *     a smaller order, without the poisoned page), and send SIGBUS
- *     BUS_MCEERR_AO with the page's address to every process mapping it.
+ *     disabled): find the range, record the PFN in the range's sorted record
+ *     table, marked pending, and queue the range's work. The table is
+ *     allocated at the first registration (max_records entries), so a
+ *     report never allocates: none is lost to an allocation failure. A
+ *     report past the bound is counted and logged, and the range stays in
+ *     use. From here on nvgrace_poison_check() refuses the PFN.
+ *  2. The range's work (process context, no global lock held): wait out
+ *     faults that checked before the record (the driver's fault_lock), then
+ *     walk the mapping's VMAs, keep those for which the driver's
+ *     pfn_to_vma_pgoff() says they map the PFN, zap the huge-aligned block
+ *     around the page in each when zapping is safe (see nvgrace_poison_zaps())
+ *     and send SIGBUS BUS_MCEERR_AO with the page's address to every
+ *     early-kill process mapping it (vm.memory_failure_early_kill,
+ *     prctl(PR_MCE_KILL)). Each range has its own work item on an unbound
+ *     workqueue: a device whose fault_lock is held through a long readiness
+ *     wait delays only its own poison handling.
  *
- * Locks: nvgrace_poison_lock (mutex) serialises registration and the worker;
- * nvgrace_poison_tree_lock (irq-safe spinlock) protects the tree and the
- * event list for lookups in atomic context; each range's lock (irq-safe,
- * nested inside the tree lock) protects its records. Only the spinlocks are
- * taken by nvgrace_poison_check(), and neither is held while zapping or
- * signalling, so the driver's fault path (mmap_lock, then memory_lock, then
- * check) cannot deadlock with the worker (fault_lock, then i_mmap_rwsem).
+ * Records survive nvgrace_poison_unregister_keep() (device close): the next
+ * user of the device is refused the known-bad pages too. They go with
+ * nvgrace_poison_unregister() (driver unbind) or nvgrace_poison_clear().
+ *
+ * Locks: nvgrace_poison_lock (mutex) serialises registration and the debug
+ * listings, never held while waiting for a device; nvgrace_poison_tree_lock
+ * (irq-safe spinlock) protects the tree for lookups in atomic context; each
+ * range's lock (irq-safe, nested inside the tree lock) protects its records.
+ * Only the spinlocks are taken by nvgrace_poison_check(), and neither is
+ * held while zapping or signalling, so the driver's fault path (mmap_lock,
+ * then memory_lock, then check) cannot deadlock with the work (fault_lock,
+ * then i_mmap_rwsem).
  */
 #define pr_fmt(fmt) "nvgrace-poison: " fmt
 
+#include <linux/file.h>
+#include <linux/fs.h>
 #include <linux/kernel.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -43,12 +56,13 @@
 #include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/wait.h>
 #include <linux/sysfs.h>
 #include <linux/workqueue.h>
 
 #include "internal.h"
 
-/* nvgrace-probes: zap_special_vma_range */
+/* nvgrace-probes: zap_special_vma_range fixup_user_fault_hwpoison */
 
 #define NVGRACE_POISON_MAX_RECORDS	1048576
 
@@ -78,29 +92,95 @@ static const struct kernel_param_ops nvgrace_records_ops = {
 
 module_param_cb(max_records, &nvgrace_records_ops, &max_records, 0444);
 MODULE_PARM_DESC(max_records,
-		 "poisoned PFNs recorded per range (1-1048576, default 4096); past it the whole range is refused");
+		 "poisoned PFNs recorded per range (1-1048576, default 4096), preallocated at the range's first registration; reports past it are counted, not recorded");
+
+/*
+ * Zapping a poisoned page out of the mappings makes the next touch fault. A
+ * process touching it then gets BUS_MCEERR_AR from the fault handler's
+ * VM_FAULT_HWPOISON, but KVM refaults through fixup_user_fault(), which
+ * turns VM_FAULT_HWPOISON into -EFAULT unless the kernel has the companion
+ * patch 0006 (FIXUP_USER_FAULT_HWPOISON): KVM_RUN would fail and the VMM
+ * would stop the VM for good. So by default pages are zapped only on such
+ * kernels; elsewhere they stay mapped, as mainline's in-tree driver leaves
+ * them, and only new mappings and read()/write() are refused.
+ */
+enum {
+	NVGRACE_ZAP_AUTO,
+	NVGRACE_ZAP_ALWAYS,
+	NVGRACE_ZAP_NEVER,
+};
+
+static const char *const nvgrace_zap_names[] = {
+	[NVGRACE_ZAP_AUTO] = "auto",
+	[NVGRACE_ZAP_ALWAYS] = "always",
+	[NVGRACE_ZAP_NEVER] = "never",
+};
+
+static int zap = NVGRACE_ZAP_AUTO;
+
+static int nvgrace_param_set_zap(const char *val, const struct kernel_param *kp)
+{
+	int i = sysfs_match_string(nvgrace_zap_names, val);
+
+	if (i < 0) {
+		pr_err("%s must be auto, always or never, not '%.*s'\n",
+		       kp->name, (int)strcspn(val, "\n"), val);
+		return -EINVAL;
+	}
+	*(int *)kp->arg = i;
+	return 0;
+}
+
+static int nvgrace_param_get_zap(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%s\n", nvgrace_zap_names[*(int *)kp->arg]);
+}
+
+static const struct kernel_param_ops nvgrace_zap_ops = {
+	.set = nvgrace_param_set_zap,
+	.get = nvgrace_param_get_zap,
+};
+
+module_param_cb(zap, &nvgrace_zap_ops, &zap, 0644);
+MODULE_PARM_DESC(zap,
+		 "zap poisoned pages out of existing mappings: auto (default: only where fixup_user_fault() reports poison to KVM, companion patch 0006), always, never");
+
+/**
+ * nvgrace_poison_zaps() - are poisoned pages zapped out of mappings?
+ *
+ * Also decides whether the driver's fault handler refuses a poisoned page
+ * to a fault that does not come from a user-mode access (KVM's
+ * fixup_user_fault(), a kernel copy): see nvgrace_poison_check_fault().
+ */
+bool nvgrace_poison_zaps(void)
+{
+	switch (READ_ONCE(zap)) {
+	case NVGRACE_ZAP_ALWAYS:
+		return true;
+	case NVGRACE_ZAP_NEVER:
+		return false;
+	default:
+#ifdef HAVE_FIXUP_USER_FAULT_HWPOISON
+		return true;
+#else
+		return false;
+#endif
+	}
+}
+EXPORT_SYMBOL_GPL(nvgrace_poison_zaps);
 
 static DEFINE_MUTEX(nvgrace_poison_lock);
 static DEFINE_SPINLOCK(nvgrace_poison_tree_lock);
 static struct rb_root nvgrace_poison_ranges = RB_ROOT;
 static unsigned int nvgrace_poison_ranges_nr;
+static struct workqueue_struct *nvgrace_poison_wq;
+static DECLARE_WAIT_QUEUE_HEAD(nvgrace_poison_users_wq);
 
-/* A report waiting for the worker. */
-struct nvgrace_poison_event {
-	struct list_head list;
-	struct nvgrace_pfn_space *space;
-	unsigned long pfn;
-	/* A process the kernel already signalled (never dereferenced). */
-	const struct mm_struct *signalled;
-};
-
-static LIST_HEAD(nvgrace_poison_events);
 static void nvgrace_poison_work_fn(struct work_struct *work);
-static DECLARE_WORK(nvgrace_poison_work, nvgrace_poison_work_fn);
 
 atomic_long_t nvgrace_poison_nr_events[NVGRACE_POISON_SRC_NR];
 atomic_long_t nvgrace_poison_nr_signals;
-static atomic_long_t nvgrace_poison_nr_lost;
+atomic_long_t nvgrace_poison_nr_dropped;
 
 static const char *const nvgrace_poison_src_names[NVGRACE_POISON_SRC_NR] = {
 	[NVGRACE_POISON_SRC_INJECT] = "inject",
@@ -172,44 +252,77 @@ static unsigned int nvgrace_poison_lower_bound(struct nvgrace_pfn_space *space,
 }
 
 /*
- * Record @pfn in @space. Returns 0 when newly recorded (or, past
- * max_records, when the range went into overflow), -EHWPOISON when it was
- * already recorded. Caller holds space->lock; may run in atomic context.
+ * Record @pfn in @space, pending. Returns 0 when newly recorded,
+ * -EHWPOISON when it was already recorded, -ENOSPC when the table is full.
+ * Caller holds space->lock; may run in atomic context; never allocates.
  */
 static int nvgrace_poison_record(struct nvgrace_pfn_space *space,
 				 unsigned long pfn,
-				 enum nvgrace_poison_source src)
+				 enum nvgrace_poison_source src,
+				 const struct mm_struct *signalled)
 {
 	unsigned int i = nvgrace_poison_lower_bound(space, pfn);
+	struct nvgrace_poison_rec *r;
 
 	if (i < space->nr_recs && space->recs[i].pfn == pfn)
 		return -EHWPOISON;
-
-	if (space->nr_recs == space->cap_recs) {
-		unsigned int cap = space->cap_recs ? 2 * space->cap_recs : 8;
-		struct nvgrace_poison_rec *recs = NULL;
-
-		cap = min(cap, max_records);
-		if (cap > space->cap_recs)
-			recs = krealloc(space->recs, cap * sizeof(*recs),
-					GFP_ATOMIC);
-		if (!recs) {
-			if (!space->overflow)
-				pr_err("range %#lx-%#lx: more than %u poisoned pages recorded, refusing the whole range\n",
-				       space->pfn_first, space->pfn_last,
-				       space->nr_recs);
-			WRITE_ONCE(space->overflow, true);
-			return 0;
-		}
-		space->recs = recs;
-		space->cap_recs = cap;
+	if (space->nr_recs >= space->cap_recs) {
+		space->nr_dropped++;
+		return -ENOSPC;
 	}
 	memmove(&space->recs[i + 1], &space->recs[i],
 		(space->nr_recs - i) * sizeof(*space->recs));
-	space->recs[i].pfn = pfn;
-	space->recs[i].src = src;
+	r = &space->recs[i];
+	r->pfn = pfn;
+	r->src = src;
+	r->signalled = signalled;
+	r->pending = true;
+	space->nr_pending++;
 	WRITE_ONCE(space->nr_recs, space->nr_recs + 1);
 	return 0;
+}
+
+/*
+ * Report @pfn; on success with @wait, return with a reference on the range
+ * in *@waitp (the caller flushes its work, then drops the reference).
+ */
+static int nvgrace_poison_do_report(unsigned long pfn,
+				    enum nvgrace_poison_source src,
+				    const struct mm_struct *signalled,
+				    struct nvgrace_pfn_space **waitp)
+{
+	struct nvgrace_pfn_space *space;
+	unsigned long flags;
+	int ret;
+
+	spin_lock_irqsave(&nvgrace_poison_tree_lock, flags);
+	space = nvgrace_poison_find(pfn);
+	if (!space) {
+		ret = -ENXIO;
+		goto out;
+	}
+	spin_lock(&space->lock);
+	ret = nvgrace_poison_record(space, pfn, src, signalled);
+	spin_unlock(&space->lock);
+	if (ret == -ENOSPC) {
+		atomic_long_inc(&nvgrace_poison_nr_dropped);
+		pr_err_ratelimited("range %#lx-%#lx: %u poisoned pages recorded (max_records), pfn %#lx not recorded: mappings and signals unchanged, the page is not refused\n",
+				   space->pfn_first, space->pfn_last,
+				   space->cap_recs, pfn);
+		goto out;
+	}
+	if (ret)
+		goto out;
+
+	atomic_long_inc(&nvgrace_poison_nr_events[src]);
+	queue_work(nvgrace_poison_wq, &space->work);
+	if (waitp) {
+		atomic_inc(&space->users);
+		*waitp = space;
+	}
+out:
+	spin_unlock_irqrestore(&nvgrace_poison_tree_lock, flags);
+	return ret;
 }
 
 /**
@@ -219,51 +332,15 @@ static int nvgrace_poison_record(struct nvgrace_pfn_space *space,
  * @signalled: the mm of a process the kernel already signalled for this
  *	       failure (native path), or NULL
  *
- * Any context. Return: 0 when the PFN was recorded and its handling queued,
- * -ENXIO when no registered range contains it, -EHWPOISON when it was
- * already poisoned.
+ * Any context; never allocates. Return: 0 when the PFN was recorded and its
+ * handling queued, -ENXIO when no registered range contains it, -EHWPOISON
+ * when it was already poisoned, -ENOSPC when its range already holds
+ * max_records poisoned pages.
  */
 int nvgrace_poison_report_mm(unsigned long pfn, enum nvgrace_poison_source src,
 			     const struct mm_struct *signalled)
 {
-	struct nvgrace_poison_event *ev;
-	struct nvgrace_pfn_space *space;
-	unsigned long flags;
-	int ret;
-
-	/* Allocated up front: the common case is a PFN of ours. */
-	ev = kzalloc_obj(*ev, GFP_ATOMIC);
-
-	spin_lock_irqsave(&nvgrace_poison_tree_lock, flags);
-	space = nvgrace_poison_find(pfn);
-	if (!space) {
-		ret = -ENXIO;
-		goto out;
-	}
-	spin_lock(&space->lock);
-	ret = nvgrace_poison_record(space, pfn, src);
-	spin_unlock(&space->lock);
-	if (ret)
-		goto out;
-
-	atomic_long_inc(&nvgrace_poison_nr_events[src]);
-	if (ev) {
-		ev->space = space;
-		ev->pfn = pfn;
-		ev->signalled = signalled;
-		list_add_tail(&ev->list, &nvgrace_poison_events);
-		ev = NULL;
-		queue_work(system_wq, &nvgrace_poison_work);
-	} else {
-		/* Recorded, so refused from now on, but mappings stay. */
-		atomic_long_inc(&nvgrace_poison_nr_lost);
-		pr_err_ratelimited("pfn %#lx: out of memory, existing mappings not zapped\n",
-				   pfn);
-	}
-out:
-	spin_unlock_irqrestore(&nvgrace_poison_tree_lock, flags);
-	kfree(ev);
-	return ret;
+	return nvgrace_poison_do_report(pfn, src, signalled, NULL);
 }
 
 /**
@@ -275,20 +352,39 @@ out:
  * context. nvgrace_poison_flush() waits for the handling.
  *
  * Return: 0, -ENXIO when no registered range contains @pfn, -EHWPOISON when
- * it is already poisoned.
+ * it is already poisoned, -ENOSPC when its range is full (max_records).
  */
 int nvgrace_poison_report(unsigned long pfn, enum nvgrace_poison_source src)
 {
-	return nvgrace_poison_report_mm(pfn, src, NULL);
+	return nvgrace_poison_do_report(pfn, src, NULL, NULL);
 }
 EXPORT_SYMBOL_GPL(nvgrace_poison_report);
+
+/*
+ * Report @pfn and wait until its range's work has handled it, without
+ * waiting for other ranges. Process context.
+ */
+int nvgrace_poison_report_wait(unsigned long pfn,
+			       enum nvgrace_poison_source src)
+{
+	struct nvgrace_pfn_space *space = NULL;
+	int ret;
+
+	ret = nvgrace_poison_do_report(pfn, src, NULL, &space);
+	if (space) {
+		flush_work(&space->work);
+		if (atomic_dec_and_test(&space->users))
+			wake_up_all(&nvgrace_poison_users_wq);
+	}
+	return ret;
+}
 
 /**
  * nvgrace_poison_flush() - wait until every queued report has been handled
  */
 void nvgrace_poison_flush(void)
 {
-	flush_work(&nvgrace_poison_work);
+	flush_workqueue(nvgrace_poison_wq);
 }
 EXPORT_SYMBOL_GPL(nvgrace_poison_flush);
 
@@ -334,40 +430,74 @@ struct nvgrace_poison_victim {
 };
 
 /*
- * The thread to send the early (AO) signal to, or NULL when the process
- * asked for late kill (prctl PR_MCE_KILL_LATE): it then gets BUS_MCEERR_AR
- * when it touches the page. Unlike RAM, device memory has no replacement
- * page, so processes that chose no policy are killed early. Under RCU.
+ * vm.memory_failure_early_kill: the kernel keeps it to itself (not
+ * exported, static from v6.4), so read it as user space does. Without
+ * procfs the kernel's default, late kill, applies.
  */
-static struct task_struct *nvgrace_poison_early_thread(struct task_struct *p)
+static bool nvgrace_poison_sysctl_early_kill(void)
+{
+	static const char path[] = "/proc/sys/vm/memory_failure_early_kill";
+	char buf[8] = "";
+	struct file *f;
+	loff_t pos = 0;
+	ssize_t n;
+	int val;
+
+	f = filp_open(path, O_RDONLY, 0);
+	if (IS_ERR(f)) {
+		pr_warn_once("cannot read %s (%ld): late kill for processes without PR_MCE_KILL\n",
+			     path, PTR_ERR(f));
+		return false;
+	}
+	n = kernel_read(f, buf, sizeof(buf) - 1, &pos);
+	fput(f);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	return !kstrtoint(strim(buf), 0, &val) && val;
+}
+
+/*
+ * The thread to send the early (BUS_MCEERR_AO) signal to, or NULL for late
+ * kill, as mm/memory-failure.c decides (find_early_kill_thread()): a thread
+ * that set PR_MCE_KILL follows its own choice, the others
+ * vm.memory_failure_early_kill. A late-kill process gets BUS_MCEERR_AR when
+ * it touches the page. Under RCU.
+ */
+static struct task_struct *nvgrace_early_thread(struct task_struct *p,
+						bool sysctl_early)
 {
 	struct task_struct *t;
-	bool late = false;
 
 	for_each_thread(p, t) {
 		if (t->flags & PF_MCE_PROCESS) {
 			if (t->flags & PF_MCE_EARLY)
 				return t;
-			late = true;
+		} else if (sysctl_early) {
+			return t;
 		}
 	}
-	return late ? NULL : p;
+	return NULL;
 }
 
-static void nvgrace_poison_handle(struct nvgrace_poison_event *ev)
+static void nvgrace_poison_handle(struct nvgrace_pfn_space *space,
+				  unsigned long pfn,
+				  const struct mm_struct *signalled)
 {
-	struct nvgrace_pfn_space *space = ev->space;
 	struct address_space *mapping = space->mapping;
 	struct nvgrace_poison_victim *v, *tmp;
+	bool do_zap = nvgrace_poison_zaps();
+	bool sysctl_early;
 	struct task_struct *p;
 	struct rb_node *rb;
 	LIST_HEAD(victims);
 
 	/* Faults that checked before the record have mapped by now. */
-	if (space->fault_lock) {
+	if (space->fault_lock && do_zap) {
 		down_write(space->fault_lock);
 		up_write(space->fault_lock);
 	}
+	sysctl_early = nvgrace_poison_sysctl_early_kill();
 
 	i_mmap_lock_read(mapping);
 	/*
@@ -382,7 +512,7 @@ static void nvgrace_poison_handle(struct nvgrace_poison_event *ev)
 		unsigned long addr;
 		pgoff_t pgoff;
 
-		if (space->pfn_to_vma_pgoff(vma, ev->pfn, &pgoff))
+		if (space->pfn_to_vma_pgoff(vma, pfn, &pgoff))
 			continue;
 		if (pgoff < vma->vm_pgoff)
 			continue;
@@ -390,14 +520,15 @@ static void nvgrace_poison_handle(struct nvgrace_poison_event *ev)
 		if (addr < vma->vm_start || addr >= vma->vm_end)
 			continue;
 
-		nvgrace_poison_zap(vma, addr);
+		if (do_zap)
+			nvgrace_poison_zap(vma, addr);
 
-		if (vma->vm_mm == ev->signalled)
+		if (vma->vm_mm == signalled)
 			continue;
 		v = kzalloc_obj(*v, GFP_KERNEL);
 		if (!v) {
 			pr_err("pfn %#lx: out of memory, a process mapping it is not signalled\n",
-			       ev->pfn);
+			       pfn);
 			continue;
 		}
 		v->mm = vma->vm_mm;
@@ -417,7 +548,7 @@ static void nvgrace_poison_handle(struct nvgrace_poison_event *ev)
 
 				if (v->mm != mm || v->task)
 					continue;
-				t = nvgrace_poison_early_thread(p);
+				t = nvgrace_early_thread(p, sysctl_early);
 				if (t)
 					v->task = get_task_struct(t);
 			}
@@ -431,14 +562,14 @@ static void nvgrace_poison_handle(struct nvgrace_poison_event *ev)
 			int ret;
 
 			pr_err("pfn %#lx: sending SIGBUS (BUS_MCEERR_AO) to %s:%d, address %#lx\n",
-			       ev->pfn, v->task->comm, task_pid_nr(v->task),
+			       pfn, v->task->comm, task_pid_nr(v->task),
 			       v->addr);
 			ret = send_sig_mceerr(BUS_MCEERR_AO,
 					      (void __user *)v->addr,
 					      PAGE_SHIFT, v->task);
 			if (ret < 0)
 				pr_err("pfn %#lx: cannot signal %s:%d: %d\n",
-				       ev->pfn, v->task->comm,
+				       pfn, v->task->comm,
 				       task_pid_nr(v->task), ret);
 			else
 				atomic_long_inc(&nvgrace_poison_nr_signals);
@@ -447,40 +578,83 @@ static void nvgrace_poison_handle(struct nvgrace_poison_event *ev)
 		list_del(&v->list);
 		kfree(v);
 	}
+	if (!do_zap)
+		pr_info_ratelimited("pfn %#lx: left mapped (zap=%s, no fixup_user_fault poison report in this kernel): new mappings and read/write are refused\n",
+				    pfn, nvgrace_zap_names[READ_ONCE(zap)]);
 }
 
+/*
+ * The range's work: handle its pending records one by one. The range stays
+ * registered (or its unregistration waits in flush_work()) while this runs.
+ */
 static void nvgrace_poison_work_fn(struct work_struct *work)
 {
-	struct nvgrace_poison_event *ev;
+	struct nvgrace_pfn_space *space =
+		container_of(work, struct nvgrace_pfn_space, work);
+	const struct mm_struct *signalled;
+	unsigned long flags, pfn;
+	unsigned int i;
+
+	for (;;) {
+		spin_lock_irqsave(&space->lock, flags);
+		for (i = 0; space->nr_pending && i < space->nr_recs; i++)
+			if (space->recs[i].pending)
+				break;
+		if (!space->nr_pending || i == space->nr_recs) {
+			spin_unlock_irqrestore(&space->lock, flags);
+			return;
+		}
+		space->recs[i].pending = false;
+		space->nr_pending--;
+		pfn = space->recs[i].pfn;
+		signalled = space->recs[i].signalled;
+		spin_unlock_irqrestore(&space->lock, flags);
+		nvgrace_poison_handle(space, pfn, signalled);
+	}
+}
+
+/* First registration of @space: its lock, record table and work. */
+static int nvgrace_poison_space_setup(struct nvgrace_pfn_space *space)
+{
+	struct nvgrace_poison_rec *recs;
 	unsigned long flags;
 
-	mutex_lock(&nvgrace_poison_lock);
-	for (;;) {
-		spin_lock_irqsave(&nvgrace_poison_tree_lock, flags);
-		ev = list_first_entry_or_null(&nvgrace_poison_events,
-					      struct nvgrace_poison_event, list);
-		if (ev)
-			list_del(&ev->list);
-		spin_unlock_irqrestore(&nvgrace_poison_tree_lock, flags);
-		if (!ev)
-			break;
-		nvgrace_poison_handle(ev);
-		kfree(ev);
-	}
-	mutex_unlock(&nvgrace_poison_lock);
+	if (space->ready)
+		return 0;
+	recs = kvcalloc(max_records, sizeof(*recs), GFP_KERNEL);
+	if (!recs)
+		return -ENOMEM;
+	spin_lock_init(&space->lock);
+	spin_lock_irqsave(&space->lock, flags);
+	space->recs = recs;
+	space->cap_recs = max_records;
+	space->nr_recs = 0;
+	space->nr_pending = 0;
+	space->nr_dropped = 0;
+	spin_unlock_irqrestore(&space->lock, flags);
+	INIT_WORK(&space->work, nvgrace_poison_work_fn);
+	atomic_set(&space->users, 0);
+	WRITE_ONCE(space->ready, true);
+	return 0;
 }
 
 /**
  * nvgrace_poison_register() - register a PFN range for poison routing
  * @space: the range; @pfn_first, @pfn_last, @mapping and @pfn_to_vma_pgoff
- *	   must be set (@fault_lock optionally). It must stay allocated until
- *	   unregistered.
+ *	   must be set (@fault_lock optionally); zeroed before its first
+ *	   registration. It must stay allocated until
+ *	   nvgrace_poison_unregister().
+ *
+ * The first registration allocates the range's record table (max_records
+ * entries). A range unregistered with nvgrace_poison_unregister_keep() and
+ * registered again keeps its records: its poisoned pages stay refused.
  *
  * On kernels with register_pfn_address_space() the range is registered
  * there too, so the kernel's memory_failure() reaches it.
  *
  * Return: 0, -EINVAL for an incomplete or inverted range or one that is
- * already registered, -EBUSY when the range overlaps a registered one.
+ * already registered, -EBUSY when the range overlaps a registered one,
+ * -ENOMEM when its record table cannot be allocated.
  */
 int nvgrace_poison_register(struct nvgrace_pfn_space *space)
 {
@@ -502,11 +676,9 @@ int nvgrace_poison_register(struct nvgrace_pfn_space *space)
 		ret = -EBUSY;
 		goto out;
 	}
-	spin_lock_init(&space->lock);
-	space->recs = NULL;
-	space->nr_recs = 0;
-	space->cap_recs = 0;
-	space->overflow = false;
+	ret = nvgrace_poison_space_setup(space);
+	if (ret)
+		goto out;
 
 	ret = nvgrace_poison_native_register(space);
 	if (ret)
@@ -535,19 +707,18 @@ out:
 EXPORT_SYMBOL_GPL(nvgrace_poison_register);
 
 /**
- * nvgrace_poison_unregister() - remove a range registered with
- *				 nvgrace_poison_register()
- * @space: the range; unregistering one that is not registered (or NULL) is
- *	   a no-op, so error paths may call this unconditionally.
+ * nvgrace_poison_unregister_keep() - unregister a range, keep its records
+ * @space: the range; one that is not registered (or NULL) is a no-op.
  *
- * Drops the range's poison records and its pending reports; may sleep.
+ * Reports on the range's PFNs are no longer accepted; those already
+ * recorded are handled before this returns and stay recorded, so that
+ * nvgrace_poison_check() still refuses them and a later
+ * nvgrace_poison_register() of @space starts with them. May sleep; waits
+ * only for this range's work, with no global lock held.
  */
-void nvgrace_poison_unregister(struct nvgrace_pfn_space *space)
+void nvgrace_poison_unregister_keep(struct nvgrace_pfn_space *space)
 {
-	struct nvgrace_poison_event *ev, *tmp;
-	struct nvgrace_poison_rec *recs;
 	unsigned long flags;
-	LIST_HEAD(drop);
 
 	if (!space)
 		return;
@@ -558,30 +729,87 @@ void nvgrace_poison_unregister(struct nvgrace_pfn_space *space)
 		return;
 	}
 	nvgrace_poison_native_unregister(space);
-
 	spin_lock_irqsave(&nvgrace_poison_tree_lock, flags);
 	rb_erase(&space->node, &nvgrace_poison_ranges);
 	RB_CLEAR_NODE(&space->node);
 	nvgrace_poison_ranges_nr--;
-	list_for_each_entry_safe(ev, tmp, &nvgrace_poison_events, list)
-		if (ev->space == space)
-			list_move(&ev->list, &drop);
-	spin_lock(&space->lock);
-	recs = space->recs;
-	space->recs = NULL;
-	WRITE_ONCE(space->nr_recs, 0);
-	space->cap_recs = 0;
-	WRITE_ONCE(space->overflow, false);
-	spin_unlock(&space->lock);
 	spin_unlock_irqrestore(&nvgrace_poison_tree_lock, flags);
 	WRITE_ONCE(space->registered, false);
 	mutex_unlock(&nvgrace_poison_lock);
 
-	list_for_each_entry_safe(ev, tmp, &drop, list)
-		kfree(ev);
-	kfree(recs);
+	/* Nothing queues the work any more: let it finish, then the waiters. */
+	flush_work(&space->work);
+	wait_event(nvgrace_poison_users_wq, !atomic_read(&space->users));
+}
+EXPORT_SYMBOL_GPL(nvgrace_poison_unregister_keep);
+
+/**
+ * nvgrace_poison_unregister() - remove a range registered with
+ *				 nvgrace_poison_register() and its records
+ * @space: the range, registered or not (or NULL): error and removal paths
+ *	   may call this unconditionally.
+ *
+ * Drops the range's poison records and frees its table; may sleep.
+ */
+void nvgrace_poison_unregister(struct nvgrace_pfn_space *space)
+{
+	struct nvgrace_poison_rec *recs;
+	unsigned long flags;
+
+	if (!space)
+		return;
+	nvgrace_poison_unregister_keep(space);
+
+	mutex_lock(&nvgrace_poison_lock);
+	if (!space->ready) {
+		mutex_unlock(&nvgrace_poison_lock);
+		return;
+	}
+	spin_lock_irqsave(&space->lock, flags);
+	recs = space->recs;
+	space->recs = NULL;
+	WRITE_ONCE(space->nr_recs, 0);
+	space->cap_recs = 0;
+	space->nr_pending = 0;
+	space->nr_dropped = 0;
+	spin_unlock_irqrestore(&space->lock, flags);
+	WRITE_ONCE(space->ready, false);
+	mutex_unlock(&nvgrace_poison_lock);
+	kvfree(recs);
 }
 EXPORT_SYMBOL_GPL(nvgrace_poison_unregister);
+
+/**
+ * nvgrace_poison_clear() - forget the poisoned pages of @space
+ * @space: a range, registered or not
+ *
+ * For an operator who knows the memory was repaired or replaced (the
+ * driver's "poisoned" sysfs attribute). Reports already recorded are
+ * handled first. Pages stay mapped where they are; new mappings get them
+ * again. Process context.
+ *
+ * Return: the number of records dropped.
+ */
+unsigned int nvgrace_poison_clear(struct nvgrace_pfn_space *space)
+{
+	unsigned long flags;
+	unsigned int n;
+
+	if (!space || !READ_ONCE(space->ready))
+		return 0;
+	flush_work(&space->work);
+	spin_lock_irqsave(&space->lock, flags);
+	n = space->nr_recs;
+	WRITE_ONCE(space->nr_recs, 0);
+	space->nr_pending = 0;
+	space->nr_dropped = 0;
+	spin_unlock_irqrestore(&space->lock, flags);
+	if (n)
+		pr_info("range %#lx-%#lx: %u poison records cleared\n",
+			space->pfn_first, space->pfn_last, n);
+	return n;
+}
+EXPORT_SYMBOL_GPL(nvgrace_poison_clear);
 
 /**
  * nvgrace_poison_pfn_registered() - is @pfn inside a registered range?
@@ -601,7 +829,7 @@ EXPORT_SYMBOL_GPL(nvgrace_poison_pfn_registered);
 
 /**
  * nvgrace_poison_check() - does [@pfn, @pfn + @nr_pages) hold a poisoned PFN?
- * @space: a registered range (or NULL: nothing is poisoned)
+ * @space: a range, registered or not, (or NULL: nothing is poisoned)
  * @pfn: first PFN to test
  * @nr_pages: number of PFNs
  *
@@ -617,23 +845,41 @@ bool nvgrace_poison_check(struct nvgrace_pfn_space *space, unsigned long pfn,
 	unsigned int i;
 	bool hit;
 
-	if (!space || !nr_pages)
-		return false;
-	if (!READ_ONCE(space->nr_recs) && !READ_ONCE(space->overflow))
+	if (!space || !nr_pages || !READ_ONCE(space->nr_recs))
 		return false;
 
 	spin_lock_irqsave(&space->lock, flags);
-	if (space->overflow) {
-		hit = true;
-	} else {
-		i = nvgrace_poison_lower_bound(space, pfn);
-		hit = i < space->nr_recs &&
-		      space->recs[i].pfn - pfn < nr_pages;
-	}
+	i = nvgrace_poison_lower_bound(space, pfn);
+	hit = i < space->nr_recs && space->recs[i].pfn - pfn < nr_pages;
 	spin_unlock_irqrestore(&space->lock, flags);
 	return hit;
 }
 EXPORT_SYMBOL_GPL(nvgrace_poison_check);
+
+/**
+ * nvgrace_poison_check_fault() - must a fault refuse [@pfn, @pfn + @nr_pages)?
+ * @space: a range (or NULL)
+ * @pfn: first PFN the fault would map
+ * @nr_pages: number of PFNs
+ * @fault_flags: the fault's vmf->flags
+ *
+ * A user-mode access to a poisoned page is refused (the caller returns
+ * VM_FAULT_HWPOISON: BUS_MCEERR_AR for the process). So is any other fault
+ * (KVM's fixup_user_fault(), a kernel copy from user memory) where
+ * nvgrace_poison_zaps(); where it does not, such a fault is served as
+ * mainline serves it, since refusing it would turn KVM_RUN into EFAULT
+ * and stop the VM: on hardware the access then raises the memory error
+ * itself.
+ */
+bool nvgrace_poison_check_fault(struct nvgrace_pfn_space *space,
+				unsigned long pfn, unsigned long nr_pages,
+				unsigned int fault_flags)
+{
+	if (!nvgrace_poison_check(space, pfn, nr_pages))
+		return false;
+	return (fault_flags & FAULT_FLAG_USER) || nvgrace_poison_zaps();
+}
+EXPORT_SYMBOL_GPL(nvgrace_poison_check_fault);
 
 /**
  * nvgrace_poison_count() - number of poisoned PFNs recorded in @space
@@ -651,8 +897,8 @@ EXPORT_SYMBOL_GPL(nvgrace_poison_count);
  * @buf: the sysfs page
  * @at: where in @buf to start (a driver lists several ranges in one file)
  *
- * One "0x<pfn>" per line, then "overflow" when records were lost. Nothing
- * for a range that is not registered.
+ * One "0x<pfn>" per line, then "dropped <n>" when reports found the table
+ * full. Nothing for a range that was never registered.
  *
  * Return: the length of the text in @buf.
  */
@@ -664,13 +910,14 @@ int nvgrace_poison_show_list(struct nvgrace_pfn_space *space, char *buf,
 	int len = at;
 
 	/* The lock is set up by the first registration. */
-	if (!space || !READ_ONCE(space->registered))
+	if (!space || !READ_ONCE(space->ready))
 		return len;
 	spin_lock_irqsave(&space->lock, flags);
 	for (i = 0; i < space->nr_recs && len < PAGE_SIZE - 32; i++)
 		len += sysfs_emit_at(buf, len, "%#lx\n", space->recs[i].pfn);
-	if (space->overflow)
-		len += sysfs_emit_at(buf, len, "overflow\n");
+	if (space->nr_dropped)
+		len += sysfs_emit_at(buf, len, "dropped %lu\n",
+				     space->nr_dropped);
 	spin_unlock_irqrestore(&space->lock, flags);
 	return len;
 }
@@ -719,9 +966,9 @@ void nvgrace_poison_seq_ranges(struct seq_file *m)
 		struct nvgrace_pfn_space *s =
 			rb_entry(rb, struct nvgrace_pfn_space, node);
 
-		seq_printf(m, "%#lx-%#lx poisoned=%u%s\n", s->pfn_first,
-			   s->pfn_last, READ_ONCE(s->nr_recs),
-			   READ_ONCE(s->overflow) ? " overflow" : "");
+		seq_printf(m, "%#lx-%#lx poisoned=%u dropped=%lu\n",
+			   s->pfn_first, s->pfn_last, READ_ONCE(s->nr_recs),
+			   READ_ONCE(s->nr_dropped));
 	}
 	mutex_unlock(&nvgrace_poison_lock);
 }
@@ -763,22 +1010,33 @@ static int __init nvgrace_poison_init(void)
 {
 	int ret;
 
+	/* Unbound: one range's work may wait long for its device. */
+	nvgrace_poison_wq = alloc_workqueue("nvgrace_poison", WQ_UNBOUND, 0);
+	if (!nvgrace_poison_wq)
+		return -ENOMEM;
 	ret = nvgrace_poison_iface_init();
 	if (ret)
-		return ret;
+		goto out_wq;
 	ret = nvgrace_poison_sources_init();
-	if (ret) {
-		nvgrace_poison_iface_exit();
-		return ret;
-	}
+	if (ret)
+		goto out_iface;
+	pr_info("zap=%s: poisoned pages are %s\n", nvgrace_zap_names[zap],
+		nvgrace_poison_zaps() ? "zapped out of mappings" :
+		"left mapped (this kernel reports no poison from fixup_user_fault())");
 	return 0;
+
+out_iface:
+	nvgrace_poison_iface_exit();
+out_wq:
+	destroy_workqueue(nvgrace_poison_wq);
+	return ret;
 }
 
 static void __exit nvgrace_poison_exit(void)
 {
 	nvgrace_poison_sources_exit();
 	nvgrace_poison_iface_exit();
-	flush_work(&nvgrace_poison_work);
+	destroy_workqueue(nvgrace_poison_wq);
 	/* Users hold a module reference while they have ranges registered. */
 	WARN_ON(!RB_EMPTY_ROOT(&nvgrace_poison_ranges));
 }
