@@ -18,9 +18,12 @@
  *          that consumed the error: the source is then "native-partial".
  *  ghes    older kernels that export the GHES memory-error report chain
  *          (v6.2+): firmware-first reports (CPER memory sections with a
- *          physical address, severity recoverable or worse). There, GHES
- *          itself drops such addresses ("Invalid address in generic error
- *          data") before memory_failure().
+ *          physical address, record and section both recoverable or worse:
+ *          ghes-filter.h). There, GHES itself drops such addresses
+ *          ("Invalid address in generic error data") before
+ *          memory_failure(); and from 6.1 to 6.18 the consuming thread of
+ *          a synchronous error gets a plain SIGBUS from GHES that this
+ *          module cannot prevent.
  *  inject  every kernel: the debugfs injection (iface.c).
  */
 #define pr_fmt(fmt) "nvgrace-poison: " fmt
@@ -52,6 +55,7 @@
 #define NVGRACE_GHES 1
 #include <acpi/ghes.h>
 #include <linux/cper.h>
+#include "ghes-filter.h"
 #endif
 
 #if defined(NVGRACE_NATIVE) && defined(HAVE_TRACE_MEMORY_FAILURE_EVENT)
@@ -195,10 +199,8 @@ static int nvgrace_ghes_notify(struct notifier_block *nb, unsigned long sev,
 {
 	struct cper_sec_mem_err *mem_err = data;
 
-	/* Corrected errors leave the page usable. */
-	if (sev < GHES_SEV_RECOVERABLE)
-		return NOTIFY_DONE;
-	if (!(mem_err->validation_bits & CPER_MEM_VALID_PA))
+	/* Corrected errors (record or section) leave the page usable. */
+	if (!nvgrace_ghes_mem_poisons(sev >= GHES_SEV_RECOVERABLE, mem_err))
 		return NOTIFY_DONE;
 	if (nvgrace_poison_report(PHYS_PFN(mem_err->physical_addr),
 				  NVGRACE_POISON_SRC_GHES))
