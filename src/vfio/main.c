@@ -646,7 +646,7 @@ static int nvgrace_open_device(struct vfio_device *core_vdev)
 	return 0;
 
 out_unregister:
-	nvgrace_poison_unregister(&nvdev->resmem.poison);
+	nvgrace_poison_unregister_keep(&nvdev->resmem.poison);
 out_unmap:
 	if (nvdev->regs)
 		pci_iounmap(pdev, nvdev->regs);
@@ -662,8 +662,9 @@ static void nvgrace_close_device(struct vfio_device *core_vdev)
 {
 	struct nvgrace_vfio_device *nvdev = vdev_to_nvgrace(core_vdev);
 
-	nvgrace_poison_unregister(&nvdev->resmem.poison);
-	nvgrace_poison_unregister(&nvdev->usemem.poison);
+	/* The records stay: the next open still refuses known-bad pages. */
+	nvgrace_poison_unregister_keep(&nvdev->resmem.poison);
+	nvgrace_poison_unregister_keep(&nvdev->usemem.poison);
 
 	mutex_lock(&nvdev->remap_lock);
 	if (nvdev->usemem.memaddr) {
@@ -828,7 +829,8 @@ static vm_fault_t nvgrace_huge_fault(struct vm_fault *vmf, unsigned int order)
 
 	if (vdev->pm_runtime_engaged || !nvgrace_memory_enabled(vdev)) {
 		ret = VM_FAULT_SIGBUS;
-	} else if (nvgrace_poison_check(&region->poison, pfn, 1UL << order)) {
+	} else if (nvgrace_poison_check_fault(&region->poison, pfn,
+					      1UL << order, vmf->flags)) {
 		/* Only the poisoned page is lost: refuse it, map neighbours. */
 		ret = order ? VM_FAULT_FALLBACK : VM_FAULT_HWPOISON;
 	} else {
@@ -1694,6 +1696,9 @@ static void nvgrace_remove(struct pci_dev *pdev)
 	struct vfio_pci_core_device *core_device = dev_get_drvdata(&pdev->dev);
 
 	vfio_pci_core_unregister_device(core_device);
+	/* Unbind: the device's poison records go with it. */
+	nvgrace_poison_unregister(&to_nvgrace(core_device)->resmem.poison);
+	nvgrace_poison_unregister(&to_nvgrace(core_device)->usemem.poison);
 	vfio_put_device(&core_device->vdev);
 }
 
@@ -1801,7 +1806,9 @@ static DEVICE_ATTR_RO(resets);
 
 /*
  * Poisoned pages of the device memory, recorded by nvgrace-poison while the
- * device is open (its ranges are registered from open to close).
+ * device is open (its ranges are registered from open to close). The
+ * records outlive close: they go at unbind, or when an operator who knows
+ * the memory is good again writes 0 here.
  */
 static ssize_t poisoned_show(struct device *dev, struct device_attribute *attr,
 			     char *buf)
@@ -1812,7 +1819,23 @@ static ssize_t poisoned_show(struct device *dev, struct device_attribute *attr,
 			  nvgrace_poison_count(&nvdev->usemem.poison) +
 			  nvgrace_poison_count(&nvdev->resmem.poison));
 }
-static DEVICE_ATTR_RO(poisoned);
+
+static ssize_t poisoned_store(struct device *dev,
+			      struct device_attribute *attr, const char *buf,
+			      size_t count)
+{
+	struct nvgrace_vfio_device *nvdev = dev_to_nvgrace(dev);
+	unsigned int val;
+
+	if (kstrtouint(buf, 0, &val) || val) {
+		dev_warn(dev, "poisoned: write 0 to clear the poison records\n");
+		return -EINVAL;
+	}
+	nvgrace_poison_clear(&nvdev->usemem.poison);
+	nvgrace_poison_clear(&nvdev->resmem.poison);
+	return count;
+}
+static DEVICE_ATTR_RW(poisoned);
 
 static ssize_t poisoned_list_show(struct device *dev,
 				  struct device_attribute *attr, char *buf)
