@@ -3,15 +3,25 @@
  * poison-test: drive nvgrace-poison from user space against a mapped
  * device-memory range and print TAP ("ok - ", "not ok - ", "# ").
  *
- *   poison-test [options] basic     AO to mappers, AR on touch, EIO on
- *                                   pread, neighbours readable, a process
- *                                   mapping another page untouched, bad
- *                                   injections refused
+ *   poison-test [options] basic     AO to early-kill mappers only (prctl
+ *                                   PR_MCE_KILL early, late, and the
+ *                                   vm.memory_failure_early_kill default),
+ *                                   AR on touch where the module zaps, the
+ *                                   page still mapped where it does not,
+ *                                   AR for a new mapping, EIO on pread,
+ *                                   neighbours readable, a process mapping
+ *                                   another page untouched, bad injections
+ *                                   refused
  *   poison-test [options] native    the same through the kernel's own
  *                                   memory_failure() (--mf FILE)
  *   poison-test [options] race N    N injections while two processes keep
  *                                   faulting the same window
  *   poison-test [options] bench N   injection -> SIGBUS latency, N samples
+ *   poison-test [options] page OFF poisoned|clean
+ *                                   a fresh mapping of the page at OFF: a
+ *                                   poisoned page gives BUS_MCEERR_AR on
+ *                                   touch and EIO on pread, a clean one
+ *                                   reads (records kept across close)
  *
  * Options:
  *   --dev PATH        device file to map (e.g. /dev/nvgrace-poison-test)
@@ -23,6 +33,8 @@
  *   --first BYTES     use the range from this offset on (default 0)
  *   --mf FILE         memory_failure trigger (nvgrace-test-poison debugfs)
  *   --label TEXT      prefix for the TAP descriptions
+ *   --zap 0|1         whether nvgrace-poison zaps poisoned pages out of
+ *                     existing mappings on this kernel (default 1)
  *
  * Exit status: 0 when every check passed, 1 otherwise, 2 on bad usage.
  */
@@ -33,6 +45,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -55,6 +68,32 @@ static long ps;
 static int pshift;
 static unsigned long blk;		/* PMD-sized block */
 static const char *mf_file;
+static int zap = 1;
+
+/* The process's memory-failure kill policy (prctl PR_MCE_KILL). */
+enum policy { POL_DEFAULT, POL_EARLY, POL_LATE };
+
+static int set_policy(enum policy p)
+{
+	if (p == POL_DEFAULT)
+		return 0;
+	return prctl(PR_MCE_KILL, PR_MCE_KILL_SET,
+		     p == POL_EARLY ? PR_MCE_KILL_EARLY : PR_MCE_KILL_LATE, 0, 0);
+}
+
+/* vm.memory_failure_early_kill, -1 when unreadable. */
+static int sysctl_early_kill(void)
+{
+	FILE *f = fopen("/proc/sys/vm/memory_failure_early_kill", "r");
+	int v = -1;
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%d", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
 
 static void ok(int cond, const char *fmt, ...)
 {
@@ -292,6 +331,7 @@ static unsigned long pfn_of(unsigned long off)
 struct result {
 	struct sigrec s;
 	int touched_ar;		/* touching the poisoned page faulted */
+	int still_reads;	/* or it read its old pattern (not zapped) */
 	int neigh_ok, neigh_n;	/* neighbours readable with their pattern */
 };
 
@@ -317,19 +357,22 @@ static int ctl_wait(int rfd)
  */
 static void child_mapper(unsigned char *va, unsigned long poff, int touch_again,
 			 const unsigned long *neigh, int nneigh, unsigned long woff,
-			 int ready_w, int go_r, int res_w)
+			 enum policy pol, int ready_w, int go_r, int res_w)
 {
 	struct result r = { 0 };
 	unsigned long v;
 	int i;
 
 	catch_sigbus();
+	if (set_policy(pol))
+		_exit(9);
 	if (touch((va + poff), &v))
 		_exit(3);
 	if (write(ready_w, "r", 1) != 1 || ctl_wait(go_r))
 		_exit(4);
 	if (touch_again) {
 		r.touched_ar = touch((va + poff), &v);
+		r.still_reads = !r.touched_ar && v == pattern(woff + poff);
 		for (i = 0; i < nneigh; i++) {
 			r.neigh_n++;
 			if (!touch((va + neigh[i]), &v) &&
@@ -350,7 +393,7 @@ struct kid {
 
 static int spawn(struct kid *k, unsigned char *va, unsigned long poff, int touch_again,
 		 const unsigned long *neigh, int nneigh, unsigned long woff,
-		 unsigned long other_off)
+		 unsigned long other_off, enum policy pol)
 {
 	int ready[2], go[2], res[2];
 
@@ -375,7 +418,7 @@ static int spawn(struct kid *k, unsigned char *va, unsigned long poff, int touch
 			poff = 0;
 			touch_again = 0;
 		}
-		child_mapper(va, poff, touch_again, neigh, nneigh, woff,
+		child_mapper(va, poff, touch_again, neigh, nneigh, woff, pol,
 			     ready[1], go[0], res[1]);
 	}
 	close(ready[1]);
@@ -416,8 +459,9 @@ static int cmd_basic(int native)
 	 */
 	unsigned long other = woff + 2 * blk + 3 * ps;
 	unsigned long pfn = pfn_of(woff + poff);
-	struct result ra, rb, rc;
-	struct kid a, b, c;
+	struct result ra, rb, rc, rd;
+	struct kid a, b, c, d;
+	int early = sysctl_early_kill();
 	unsigned char *va;
 	char exp[64];
 	int err, before, has_native, i;
@@ -459,13 +503,16 @@ static int cmd_basic(int native)
 		return 0;
 	}
 
-	spawn(&a, va, poff, 1, neigh, 5, woff, ULONG_MAX);
-	spawn(&b, va, poff, 0, NULL, 0, woff, ULONG_MAX);
-	spawn(&c, va, poff, 0, NULL, 0, woff, other);
+	/* A early kill, B late kill, D the system default; C another page. */
+	spawn(&a, va, poff, 1, neigh, 5, woff, ULONG_MAX, POL_EARLY);
+	spawn(&b, va, poff, 1, NULL, 0, woff, ULONG_MAX, POL_LATE);
+	spawn(&d, va, poff, 0, NULL, 0, woff, ULONG_MAX, POL_DEFAULT);
+	spawn(&c, va, poff, 0, NULL, 0, woff, other, POL_EARLY);
 	/* The injector does not map the page. */
 	munmap(va, 2 * blk);
-	ok(!ctl_wait(a.ready_r) && !ctl_wait(b.ready_r) && !ctl_wait(c.ready_r),
-	   "three processes mapped their pages");
+	ok(!ctl_wait(a.ready_r) && !ctl_wait(b.ready_r) &&
+	   !ctl_wait(c.ready_r) && !ctl_wait(d.ready_r),
+	   "four processes mapped their pages");
 
 	before = count_lines(POISONED);
 	t0 = now_ns();
@@ -480,7 +527,8 @@ static int cmd_basic(int native)
 		collect(&a, &ra);
 		collect(&b, &rb);
 		collect(&c, &rc);
-		ok(ra.s.n_ao + ra.s.n_ar + rb.s.n_ao + rc.s.n_ao == 0,
+		collect(&d, &rd);
+		ok(ra.s.n_ao + ra.s.n_ar + rb.s.n_ao + rc.s.n_ao + rd.s.n_ao == 0,
 		   "nobody signalled without the native path");
 		return 0;
 	}
@@ -493,25 +541,64 @@ static int cmd_basic(int native)
 	collect(&a, &ra);
 	collect(&b, &rb);
 	collect(&c, &rc);
+	collect(&d, &rd);
 
 	ok(ra.s.n_ao == 1 && ra.s.ao_addr == (unsigned long)va + poff &&
 	   ra.s.ao_lsb == pshift,
-	   "mapper A: one SIGBUS BUS_MCEERR_AO at the page (n=%d addr=%#lx want %#lx lsb=%d)",
+	   "mapper A (PR_MCE_KILL_EARLY): one SIGBUS BUS_MCEERR_AO at the page (n=%d addr=%#lx want %#lx lsb=%d)",
 	   ra.s.n_ao, (unsigned long)ra.s.ao_addr,
 	   (unsigned long)(unsigned long)(va + poff), ra.s.ao_lsb);
-	ok(rb.s.n_ao == 1 && rb.s.ao_addr == (unsigned long)va + poff,
-	   "mapper B: SIGBUS BUS_MCEERR_AO too (n=%d addr=%#lx)",
-	   rb.s.n_ao, (unsigned long)rb.s.ao_addr);
-	ok(ra.touched_ar && ra.s.n_ar == 1 &&
-	   ra.s.ar_addr == (unsigned long)va + poff && ra.s.ar_lsb == pshift,
-	   "mapper A: touching the page again gives BUS_MCEERR_AR at its address (faulted=%d n=%d addr=%#lx lsb=%d)",
-	   ra.touched_ar, ra.s.n_ar, (unsigned long)ra.s.ar_addr,
-	   ra.s.ar_lsb);
+	ok(rb.s.n_ao == 0,
+	   "mapper B (PR_MCE_KILL_LATE): no BUS_MCEERR_AO (n=%d)", rb.s.n_ao);
+	if (early < 0)
+		ok(0, "vm.memory_failure_early_kill readable");
+	else
+		ok(rd.s.n_ao == early,
+		   "mapper D (no prctl): %s with vm.memory_failure_early_kill=%d (n=%d)",
+		   early ? "BUS_MCEERR_AO" : "no BUS_MCEERR_AO", early,
+		   rd.s.n_ao);
+	if (zap) {
+		ok(ra.touched_ar && ra.s.n_ar == 1 &&
+		   ra.s.ar_addr == (unsigned long)va + poff &&
+		   ra.s.ar_lsb == pshift,
+		   "mapper A: the page was zapped, touching it again gives BUS_MCEERR_AR at its address (faulted=%d n=%d addr=%#lx lsb=%d)",
+		   ra.touched_ar, ra.s.n_ar, (unsigned long)ra.s.ar_addr,
+		   ra.s.ar_lsb);
+		ok(rb.touched_ar && rb.s.n_ar == 1 &&
+		   rb.s.ar_addr == (unsigned long)va + poff,
+		   "mapper B (late kill): BUS_MCEERR_AR when it touches the page (faulted=%d n=%d)",
+		   rb.touched_ar, rb.s.n_ar);
+	} else {
+		ok(!ra.touched_ar && ra.still_reads && !ra.s.n_ar,
+		   "mapper A: the page stays mapped (not zapped on this kernel): touching it reads it (faulted=%d n_ar=%d)",
+		   ra.touched_ar, ra.s.n_ar);
+		ok(!rb.touched_ar && rb.still_reads && !rb.s.n_ar,
+		   "mapper B: the page stays mapped for the late-kill process too (faulted=%d n_ar=%d)",
+		   rb.touched_ar, rb.s.n_ar);
+	}
 	ok(ra.neigh_n == 5 && ra.neigh_ok == 5,
 	   "mapper A: neighbours (same huge block and the other) read their pattern (%d/%d)",
 	   ra.neigh_ok, ra.neigh_n);
 	ok(rc.s.n_ao + rc.s.n_ar + rc.s.n_other == 0,
 	   "a process mapping another page is not signalled");
+
+	/* A new mapping: a user-mode touch is refused on every kernel. */
+	catch_sigbus();
+	memset(&rec, 0, sizeof(rec));
+	va = map_at(woff, 2 * blk);
+	if (!va) {
+		ok(0, "map the window again");
+	} else {
+		int f = touch(va + poff, &v);
+
+		ok(f && rec.n_ar == 1 && rec.ar_addr == (unsigned long)va + poff,
+		   "a new mapping of the page: touching it gives BUS_MCEERR_AR (faulted=%d n=%d)",
+		   f, rec.n_ar);
+		ok(!touch(va + poff + ps, &v) && v == pattern(woff + poff + ps),
+		   "a new mapping: the next page reads its pattern");
+		munmap(va, 2 * blk);
+	}
+	signal(SIGBUS, SIG_DFL);
 
 	n = pread(fd, &v, sizeof(v), foff + woff + poff);
 	ok(n < 0 && errno == EIO, "pread over the poisoned page fails with EIO (%zd, %s)",
@@ -681,7 +768,8 @@ static int cmd_bench(int n)
 		close(sp[0]);
 		sig_pipe = sp[1];
 		catch_sigbus();
-		if (!m)
+		/* The AO signal is what is timed: ask for early kill. */
+		if (!m || set_policy(POL_EARLY))
 			_exit(7);
 		for (i = 0; i < npages; i++)
 			touch((m + i * ps), &v);
@@ -728,11 +816,50 @@ static int cmd_bench(int n)
 	return 0;
 }
 
+/* ---- page ---- */
+
+static int cmd_page(unsigned long off, int poisoned)
+{
+	unsigned char *va;
+	unsigned long v;
+	ssize_t n;
+	int f;
+
+	if (off + ps > flen) {
+		ok(0, "page offset %#lx inside the range", off);
+		return 1;
+	}
+	catch_sigbus();
+	va = map_at(off & ~(blk - 1), blk);
+	if (!va) {
+		ok(0, "map the block of page %#lx", off);
+		return 1;
+	}
+	f = touch(va + (off & (blk - 1)), &v);
+	if (poisoned)
+		ok(f && rec.n_ar == 1,
+		   "page %#lx (pfn %#lx), fresh mapping: touching it gives BUS_MCEERR_AR (faulted=%d n=%d)",
+		   off, pfn_of(off), f, rec.n_ar);
+	else
+		ok(!f && !rec.n_ar,
+		   "page %#lx (pfn %#lx), fresh mapping: it reads (faulted=%d)",
+		   off, pfn_of(off), f);
+	munmap(va, blk);
+	n = pread(fd, &v, sizeof(v), foff + off);
+	if (poisoned)
+		ok(n < 0 && errno == EIO,
+		   "page %#lx: pread fails with EIO (%zd, %s)", off, n,
+		   n < 0 ? strerror(errno) : "no error");
+	else
+		ok(n == sizeof(v), "page %#lx: pread reads it (%zd)", off, n);
+	return 0;
+}
+
 static void bad_usage(void)
 {
 	fprintf(stderr, "usage: poison-test (--dev PATH | --vfio BDF) --off BYTES --len BYTES\n"
 		"         (--pfn PFN | --phys ADDR) [--first BYTES] [--mf FILE] [--label TEXT]\n"
-		"         basic|native|race N|bench N\n");
+		"         [--zap 0|1] basic|native|race N|bench N|page OFF poisoned|clean\n");
 	exit(2);
 }
 
@@ -765,6 +892,8 @@ int main(int argc, char **argv)
 			mf_file = argv[i + 1];
 		else if (!strcmp(argv[i], "--label"))
 			label = argv[i + 1];
+		else if (!strcmp(argv[i], "--zap"))
+			zap = atoi(argv[i + 1]);
 		else
 			bad_usage();
 	}
@@ -800,6 +929,9 @@ int main(int argc, char **argv)
 		cmd_race(atoi(argv[i + 1]));
 	else if (!strcmp(argv[i], "bench") && i + 1 < argc)
 		cmd_bench(atoi(argv[i + 1]));
+	else if (!strcmp(argv[i], "page") && i + 2 < argc)
+		cmd_page(strtoul(argv[i + 1], NULL, 0),
+			 !strcmp(argv[i + 2], "poisoned"));
 	else
 		bad_usage();
 	if (bdf)

@@ -8,6 +8,7 @@
 #include <linux/module.h>
 
 #include "nvgrace-poison.h"
+#include "../../src/poison/ghes-filter.h"
 
 /* nvgrace-probes: register_pfn_address_space */
 
@@ -195,6 +196,152 @@ static void poison_report_many(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, nvgrace_poison_pfn_registered(0x40000));
 }
 
+/*
+ * Records outlive nvgrace_poison_unregister_keep() (device close) and a new
+ * registration; nvgrace_poison_clear() and nvgrace_poison_unregister() drop
+ * them.
+ */
+static void poison_keep_clear(struct kunit *test)
+{
+	struct nvgrace_pfn_space a;
+
+	tst_space(&a, 0x50000, 0x50fff);
+	KUNIT_ASSERT_EQ(test, nvgrace_poison_register(&a), 0);
+	KUNIT_EXPECT_EQ(test, nvgrace_poison_report(0x50010,
+						    NVGRACE_POISON_SRC_INJECT), 0);
+	nvgrace_poison_unregister_keep(&a);
+	KUNIT_EXPECT_FALSE(test, nvgrace_poison_pfn_registered(0x50010));
+	KUNIT_EXPECT_EQ(test, nvgrace_poison_count(&a), 1U);
+	KUNIT_EXPECT_TRUE(test, nvgrace_poison_check(&a, 0x50010, 1));
+	/* Closed: reports on the range are not accepted. */
+	KUNIT_EXPECT_EQ(test, nvgrace_poison_report(0x50020,
+						    NVGRACE_POISON_SRC_INJECT),
+			-ENXIO);
+	/* Opened again: the known-bad page is still refused. */
+	KUNIT_ASSERT_EQ(test, nvgrace_poison_register(&a), 0);
+	KUNIT_EXPECT_TRUE(test, nvgrace_poison_check(&a, 0x50010, 1));
+	KUNIT_EXPECT_EQ(test, nvgrace_poison_report(0x50010,
+						    NVGRACE_POISON_SRC_INJECT),
+			-EHWPOISON);
+	KUNIT_EXPECT_EQ(test, nvgrace_poison_clear(&a), 1U);
+	KUNIT_EXPECT_EQ(test, nvgrace_poison_count(&a), 0U);
+	KUNIT_EXPECT_FALSE(test, nvgrace_poison_check(&a, 0x50010, 1));
+	KUNIT_EXPECT_EQ(test, nvgrace_poison_report(0x50010,
+						    NVGRACE_POISON_SRC_INJECT), 0);
+	/* Unbind: the records go even from a range that is not registered. */
+	nvgrace_poison_unregister_keep(&a);
+	nvgrace_poison_unregister(&a);
+	KUNIT_EXPECT_EQ(test, nvgrace_poison_count(&a), 0U);
+	KUNIT_EXPECT_FALSE(test, nvgrace_poison_check(&a, 0x50010, 1));
+}
+
+/*
+ * max_records is a bound on records, not a switch that disables the range:
+ * past it a report is refused with -ENOSPC and counted, every clean page
+ * stays usable and every recorded page stays refused. Reports never
+ * allocate, so this is the only way a report is not recorded.
+ */
+static void poison_bound(struct kunit *test)
+{
+	struct nvgrace_pfn_space a;
+	unsigned int cap, i;
+	char *buf;
+
+	buf = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	tst_space(&a, 0x100000, 0x1fffff);
+	KUNIT_ASSERT_EQ(test, nvgrace_poison_register(&a), 0);
+	cap = a.cap_recs;
+	KUNIT_ASSERT_GT(test, cap, 0U);
+	KUNIT_ASSERT_LE(test, cap, 0x80000U);
+	for (i = 0; i < cap; i++)
+		KUNIT_ASSERT_EQ(test,
+				nvgrace_poison_report(0x100000 + 2 * i,
+						      NVGRACE_POISON_SRC_INJECT),
+				0);
+	KUNIT_EXPECT_EQ(test, nvgrace_poison_report(0x100000 + 2 * cap,
+						    NVGRACE_POISON_SRC_INJECT),
+			-ENOSPC);
+	KUNIT_EXPECT_EQ(test, nvgrace_poison_count(&a), cap);
+	KUNIT_EXPECT_FALSE(test, nvgrace_poison_check(&a, 0x100001, 1));
+	KUNIT_EXPECT_FALSE(test, nvgrace_poison_check(&a, 0x100000 + 2 * cap, 1));
+	KUNIT_EXPECT_TRUE(test, nvgrace_poison_check(&a, 0x100000 + 2 * (cap - 1), 1));
+	nvgrace_poison_show_list(&a, buf, 0);
+	KUNIT_EXPECT_NOT_NULL(test, strstr(buf, "dropped 1\n"));
+	nvgrace_poison_flush();
+	nvgrace_poison_unregister(&a);
+}
+
+/* A GHES error status block with one memory-error section. */
+struct tst_ghes_block {
+	u8 estatus[20];
+	u8 entry[NVGRACE_GHES_ENTRY_LEN_V300];
+	struct cper_sec_mem_err mem;
+};
+
+static const struct cper_sec_mem_err *
+tst_ghes(struct tst_ghes_block *b, bool v300, u32 sec_sev, bool pa,
+	 bool mem_guid)
+{
+	const guid_t mem = CPER_SEC_PLATFORM_MEM, pcie = CPER_SEC_PCIE;
+	unsigned int len = v300 ? NVGRACE_GHES_ENTRY_LEN_V300 :
+				  NVGRACE_GHES_ENTRY_LEN;
+	struct nvgrace_ghes_entry *e;
+	u8 *payload = (u8 *)&b->mem;
+
+	memset(b, 0, sizeof(*b));
+	e = (struct nvgrace_ghes_entry *)(payload - len);
+	memcpy(e->section_type, mem_guid ? &mem : &pcie, sizeof(e->section_type));
+	e->error_severity = sec_sev;
+	e->revision = v300 ? 0x300 : 0x201;
+	e->error_data_length = sizeof(b->mem);
+	b->mem.validation_bits = pa ? CPER_MEM_VALID_PA : 0;
+	b->mem.physical_addr = 0x8000000000ULL;
+	return &b->mem;
+}
+
+static bool tst_poisons(struct tst_ghes_block *b, bool record_lost, bool v300,
+			u32 sec_sev, bool pa, bool mem_guid)
+{
+	return nvgrace_ghes_mem_poisons(record_lost,
+					tst_ghes(b, v300, sec_sev, pa, mem_guid));
+}
+
+/* The GHES filter reads the section's severity, not only the record's. */
+static void poison_ghes_filter(struct kunit *test)
+{
+	struct tst_ghes_block *b;
+	int v;
+
+	b = kunit_kzalloc(test, sizeof(*b), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	for (v = 0; v < 2; v++) {
+		/* Record and section lost: poison. */
+		KUNIT_EXPECT_TRUE(test, tst_poisons(b, true, v, CPER_SEV_RECOVERABLE,
+						    true, true));
+		KUNIT_EXPECT_TRUE(test, tst_poisons(b, true, v, CPER_SEV_FATAL,
+						    true, true));
+		/* A corrected section in an uncorrected record: not. */
+		KUNIT_EXPECT_FALSE(test, tst_poisons(b, true, v, CPER_SEV_CORRECTED,
+						     true, true));
+		KUNIT_EXPECT_FALSE(test, tst_poisons(b, true, v,
+						     CPER_SEV_INFORMATIONAL,
+						     true, true));
+		/* A corrected record: not. */
+		KUNIT_EXPECT_FALSE(test, tst_poisons(b, false, v,
+						     CPER_SEV_RECOVERABLE,
+						     true, true));
+		/* No physical address: not. */
+		KUNIT_EXPECT_FALSE(test, tst_poisons(b, true, v,
+						     CPER_SEV_RECOVERABLE,
+						     false, true));
+		/* No memory-section header in front of the payload: not. */
+		KUNIT_EXPECT_FALSE(test, tst_poisons(b, true, v,
+						     CPER_SEV_RECOVERABLE,
+						     true, false));
+	}
+}
+
 #ifdef HAVE_REGISTER_PFN_ADDRESS_SPACE
 /* Ranges are registered with the kernel too: its registry refuses overlaps. */
 static void poison_native_overlap(struct kunit *test)
@@ -225,6 +372,9 @@ static struct kunit_case nvgrace_poison_cases[] = {
 	KUNIT_CASE(poison_register_many),
 	KUNIT_CASE(poison_report_check),
 	KUNIT_CASE(poison_report_many),
+	KUNIT_CASE(poison_keep_clear),
+	KUNIT_CASE(poison_bound),
+	KUNIT_CASE(poison_ghes_filter),
 #ifdef HAVE_REGISTER_PFN_ADDRESS_SPACE
 	KUNIT_CASE(poison_native_overlap),
 #endif

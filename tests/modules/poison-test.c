@@ -12,26 +12,35 @@
  *
  * Parameters:
  *   mem=DDDD:BB:DD.F  device whose BAR 2 is mapped (default: first 1af4:1110)
- *   extra_ranges=N    also register N small dummy ranges (benchmarks)
+ *   extra_ranges=N    also register N small dummy ranges (benchmarks, and
+ *                     a range whose fault lock hold_fault_lock holds, PFNs
+ *                     from 1 << (46 - PAGE_SHIFT), 16 each, 32 apart)
  *
  * debugfs /sys/kernel/debug/nvgrace-poison-test/:
  *   memory_failure  write a PFN of the BAR: calls the kernel's own
  *                   memory_failure(pfn, MF_SW_SIMULATED), returns its error
  *   faults_pte, faults_pmd, faults_poisoned  fault counters
  *   base_pfn        first PFN of the BAR
+ *   hold_fault_lock write N: a kernel thread holds the fault lock (for
+ *                   read, as a fault waiting for the device would) for N
+ *                   ms; the write returns at once
  *
  * Never installed by the packages.
  */
 #define pr_fmt(fmt) "nvgrace-test-poison: " fmt
 
 #include <linux/debugfs.h>
+#include <linux/delay.h>
+#include <linux/err.h>
 #include <linux/io.h>
+#include <linux/kthread.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
 #include <linux/rwsem.h>
+#include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -102,7 +111,7 @@ static vm_fault_t tp_fault(struct vm_fault *vmf)
 	if (vmf->pgoff >= tp_nr_pages)
 		return VM_FAULT_SIGBUS;
 	down_read(&tp_fault_lock);
-	if (nvgrace_poison_check(&tp_space, pfn, 1)) {
+	if (nvgrace_poison_check_fault(&tp_space, pfn, 1, vmf->flags)) {
 		tp_faults_poisoned++;
 		ret = VM_FAULT_HWPOISON;
 	} else {
@@ -132,7 +141,8 @@ static vm_fault_t tp_huge_fault(struct vm_fault *vmf, unsigned int order)
 		return VM_FAULT_FALLBACK;
 
 	down_read(&tp_fault_lock);
-	if (nvgrace_poison_check(&tp_space, pfn, 1UL << order)) {
+	if (nvgrace_poison_check_fault(&tp_space, pfn, 1UL << order,
+				       vmf->flags)) {
 		ret = VM_FAULT_FALLBACK;
 	} else {
 #ifdef HAVE_VMF_INSERT_PFN_PMD_ULONG
@@ -271,6 +281,67 @@ static const struct file_operations tp_mf_fops = {
 	.llseek = noop_llseek,
 };
 
+/* Play a fault stuck in a readiness wait with the fault lock held. */
+static struct task_struct *tp_hold_task;
+static bool tp_hold_done;
+
+static int tp_hold_fn(void *data)
+{
+	unsigned long ms = (unsigned long)data;
+
+	down_read(&tp_fault_lock);
+	msleep(ms);
+	up_read(&tp_fault_lock);
+	pr_info("fault lock held for %lu ms\n", ms);
+	WRITE_ONCE(tp_hold_done, true);
+	/* Stay until tp_exit() or the next hold reaps us. */
+	while (!kthread_should_stop())
+		schedule_timeout_interruptible(HZ);
+	return 0;
+}
+
+static ssize_t tp_hold_write(struct file *file, const char __user *ubuf,
+			     size_t count, loff_t *ppos)
+{
+	struct task_struct *t;
+	unsigned long ms;
+	int ret;
+
+	ret = kstrtoul_from_user(ubuf, count, 0, &ms);
+	if (ret)
+		return ret;
+	if (!ms || ms > 60000)
+		return -ERANGE;
+	mutex_lock(&tp_open_lock);
+	if (tp_hold_task) {
+		/* One at a time; reap the last one if it is done. */
+		if (!tp_hold_done) {
+			mutex_unlock(&tp_open_lock);
+			return -EBUSY;
+		}
+		kthread_stop(tp_hold_task);
+		put_task_struct(tp_hold_task);
+		tp_hold_task = NULL;
+	}
+	tp_hold_done = false;
+	t = kthread_create(tp_hold_fn, (void *)ms, "nvgrace-tp-hold");
+	if (IS_ERR(t)) {
+		mutex_unlock(&tp_open_lock);
+		return PTR_ERR(t);
+	}
+	tp_hold_task = get_task_struct(t);
+	wake_up_process(t);
+	mutex_unlock(&tp_open_lock);
+	return count;
+}
+
+static const struct file_operations tp_hold_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = tp_hold_write,
+	.llseek = noop_llseek,
+};
+
 static int tp_register_extra(void)
 {
 	/* Far above any PFN QEMU's machines use; 16 PFNs each, 16 apart. */
@@ -290,6 +361,8 @@ static int tp_register_extra(void)
 		tp_extra[i].pfn_last = first + 32UL * i + 15;
 		tp_extra[i].mapping = &tp_dummy_mapping;
 		tp_extra[i].pfn_to_vma_pgoff = tp_dummy_pgoff;
+		/* hold_fault_lock stalls their handling too. */
+		tp_extra[i].fault_lock = &tp_fault_lock;
 		ret = nvgrace_poison_register(&tp_extra[i]);
 		if (ret) {
 			while (i--)
@@ -356,6 +429,8 @@ static int __init tp_init(void)
 	debugfs_create_u64("faults_poisoned", 0400, tp_debugfs,
 			   &tp_faults_poisoned);
 	debugfs_create_ulong("base_pfn", 0400, tp_debugfs, &tp_base_pfn);
+	debugfs_create_file("hold_fault_lock", 0200, tp_debugfs, NULL,
+			    &tp_hold_fops);
 	pr_info("BAR 2 of %s: pfn %#lx, %lu pages, %u extra ranges\n",
 		pci_name(tp_pdev), tp_base_pfn, tp_nr_pages, extra_ranges);
 	return 0;
@@ -371,6 +446,10 @@ err_put:
 
 static void __exit tp_exit(void)
 {
+	if (tp_hold_task) {
+		kthread_stop(tp_hold_task);
+		put_task_struct(tp_hold_task);
+	}
 	debugfs_remove_recursive(tp_debugfs);
 	misc_deregister(&tp_misc);
 	tp_unregister_extra();
