@@ -44,7 +44,6 @@
  */
 #define pr_fmt(fmt) "nvgrace-poison: " fmt
 
-#include <linux/cred.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/fs_struct.h>
@@ -52,7 +51,6 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
-#include <linux/namei.h>
 #include <linux/pid.h>
 #include <linux/printk.h>
 #include <linux/rbtree.h>
@@ -436,7 +434,7 @@ struct nvgrace_poison_victim {
 /*
  * vm.memory_failure_early_kill: the kernel keeps it to itself (not
  * exported, static from v6.4), so read it as user space does, from procfs
- * under the root of PID 1: a kworker's own root is not the system's (the
+ * under the root of PID 1 (file_open_root()): a kworker's own root is not the system's (the
  * initial rootfs, and from v7.0 an empty nullfs under it). Without procfs
  * the kernel's default, late kill, applies.
  */
@@ -444,12 +442,12 @@ static bool nvgrace_poison_sysctl_early_kill(void)
 {
 	static const char name[] = "proc/sys/vm/memory_failure_early_kill";
 	struct task_struct *init;
-	struct path root, path;
 	char buf[8] = "";
+	struct path root;
 	struct file *f;
 	loff_t pos = 0;
 	ssize_t n;
-	int ret, val;
+	int val;
 
 	rcu_read_lock();
 	init = pid_task(find_vpid(1), PIDTYPE_PID);
@@ -459,25 +457,20 @@ static bool nvgrace_poison_sysctl_early_kill(void)
 	if (!init)
 		return false;
 	task_lock(init);
-	ret = init->fs ? 0 : -ESRCH;
-	if (!ret)
+	f = init->fs ? NULL : ERR_PTR(-ESRCH);
+	if (!f)
 		get_fs_root(init->fs, &root);
 	task_unlock(init);
 	put_task_struct(init);
-	if (!ret) {
-		ret = vfs_path_lookup(root.dentry, root.mnt, name, LOOKUP_FOLLOW,
-				      &path);
+	if (!f) {
+		f = file_open_root(&root, name, O_RDONLY, 0);
 		path_put(&root);
 	}
-	if (ret) {
-		pr_warn_once("cannot find /%s (%d): late kill for processes without PR_MCE_KILL\n",
-			     name, ret);
+	if (IS_ERR(f)) {
+		pr_warn_once("cannot read /%s (%ld): late kill for processes without PR_MCE_KILL\n",
+			     name, PTR_ERR(f));
 		return false;
 	}
-	f = dentry_open(&path, O_RDONLY, current_cred());
-	path_put(&path);
-	if (IS_ERR(f))
-		return false;
 	n = kernel_read(f, buf, sizeof(buf) - 1, &pos);
 	fput(f);
 	if (n <= 0)
