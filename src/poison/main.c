@@ -640,16 +640,21 @@ static int nvgrace_poison_space_setup(struct nvgrace_pfn_space *space)
 {
 	struct nvgrace_poison_rec *recs;
 	unsigned long flags;
+	unsigned int cap;
 
 	if (space->ready)
 		return 0;
-	recs = kvcalloc(max_records, sizeof(*recs), GFP_KERNEL);
+	/* A range never holds more poisoned pages than it has pages. */
+	cap = max_records;
+	if (space->pfn_last - space->pfn_first < cap)
+		cap = space->pfn_last - space->pfn_first + 1;
+	recs = kvcalloc(cap, sizeof(*recs), GFP_KERNEL);
 	if (!recs)
 		return -ENOMEM;
 	spin_lock_init(&space->lock);
 	spin_lock_irqsave(&space->lock, flags);
 	space->recs = recs;
-	space->cap_recs = max_records;
+	space->cap_recs = cap;
 	space->nr_recs = 0;
 	space->nr_pending = 0;
 	space->nr_dropped = 0;
@@ -668,8 +673,9 @@ static int nvgrace_poison_space_setup(struct nvgrace_pfn_space *space)
  *	   nvgrace_poison_unregister().
  *
  * The first registration allocates the range's record table (max_records
- * entries). A range unregistered with nvgrace_poison_unregister_keep() and
- * registered again keeps its records: its poisoned pages stay refused.
+ * entries, or one per page of a smaller range). A range unregistered with
+ * nvgrace_poison_unregister_keep() and registered again keeps its records:
+ * its poisoned pages stay refused.
  *
  * On kernels with register_pfn_address_space() the range is registered
  * there too, so the kernel's memory_failure() reaches it.
