@@ -96,7 +96,8 @@ if insmod /nvgrace/modules/nvgrace-test-poison.ko extra_ranges=1; then
 	pshift=0 x=$psz
 	while [ $x -gt 1 ]; do x=$((x / 2)) pshift=$((pshift + 1)); done
 	xpfn=$(printf '%#x' $((1 << (46 - pshift))))
-	check "hold the dummy range's fault lock for 5 s" sh -c "echo 5000 >$T/hold_fault_lock"
+	# 8 s: the debug kernel (KASAN, lockdep) needs 4 s for the GPU's round.
+	check "hold the dummy range's fault lock for 8 s" sh -c "echo 8000 >$T/hold_fault_lock"
 	t0=$(cs)
 	(echo "$xpfn" >/sys/kernel/debug/nvgrace-poison/inject; cs >inject-x.done) &
 	xinj=$!
@@ -106,11 +107,6 @@ if insmod /nvgrace/modules/nvgrace-test-poison.ko extra_ranges=1; then
 	"$NG_BIN/poison-test" $args --label "other range stalled: " page $((3 * psz)) clean
 	t2=$(cs)
 	diag "GPU open, map, read, close took $(((t2 - t1) * 10)) ms while the other range waits"
-	if [ $((t2 - t1)) -lt 200 ]; then
-		ok "the GPU opens and closes in under 2 s while another range's handling waits (no global lock held)"
-	else
-		nok "the GPU opens and closes in under 2 s while another range's handling waits (no global lock held)"
-	fi
 	"$NG_BIN/vfio-mem" hold "$GPU" >hold6.out 2>&1 &
 	h6=$!
 	n=0
@@ -121,17 +117,24 @@ if insmod /nvgrace/modules/nvgrace-test-poison.ko extra_ranges=1; then
 		sh -c "echo $gpfn >/sys/kernel/debug/nvgrace-poison/inject"
 	t4=$(cs)
 	diag "GPU injection handled in $(((t4 - t3) * 10)) ms"
-	if [ $((t4 - t3)) -lt 200 ]; then
-		ok "the GPU's poison is handled in under 2 s while another range's waits"
-	else
-		nok "the GPU's poison is handled in under 2 s while another range's waits"
-	fi
 	kill "$h6" 2>/dev/null
 	wait "$h6" 2>/dev/null
 	wait "$xinj"
 	t5=$(cat inject-x.done 2>/dev/null || echo 0)
 	diag "the stalled range's injection returned after $(((t5 - t0) * 10)) ms"
-	if [ $((t5 - t0)) -ge 400 ]; then
+	# With a global lock held by the stalled handling, the GPU's open and
+	# its injection would finish only after the stalled injection.
+	if [ "$t2" -lt "$t5" ]; then
+		ok "the GPU opens and closes before the stalled range's handling ends (no global lock held)"
+	else
+		nok "the GPU opens and closes before the stalled range's handling ends (no global lock held)"
+	fi
+	if [ "$t4" -lt "$t5" ]; then
+		ok "the GPU's poison is handled before the stalled range's"
+	else
+		nok "the GPU's poison is handled before the stalled range's"
+	fi
+	if [ $((t5 - t0)) -ge 700 ]; then
 		ok "the stalled range's own injection waited for its fault lock"
 	else
 		nok "the stalled range's own injection waited for its fault lock"

@@ -31,6 +31,18 @@ static int tst_suite_init(struct kunit_suite *suite)
 	return 0;
 }
 
+/*
+ * Ranges live on the heap: each holds a work item, which debug objects
+ * refuse on the stack.
+ */
+static struct nvgrace_pfn_space *tst_new(struct kunit *test)
+{
+	struct nvgrace_pfn_space *s = kunit_kzalloc(test, sizeof(*s), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	return s;
+}
+
 static void tst_space(struct nvgrace_pfn_space *s, unsigned long first,
 		      unsigned long last)
 {
@@ -43,55 +55,58 @@ static void tst_space(struct nvgrace_pfn_space *s, unsigned long first,
 
 static void poison_register_lookup(struct kunit *test)
 {
-	struct nvgrace_pfn_space a;
+	struct nvgrace_pfn_space *a = tst_new(test);
 
-	tst_space(&a, 0x1000, 0x1fff);
-	KUNIT_ASSERT_EQ(test, nvgrace_poison_register(&a), 0);
+	tst_space(a, 0x1000, 0x1fff);
+	KUNIT_ASSERT_EQ(test, nvgrace_poison_register(a), 0);
 	KUNIT_EXPECT_TRUE(test, nvgrace_poison_pfn_registered(0x1000));
 	KUNIT_EXPECT_TRUE(test, nvgrace_poison_pfn_registered(0x1fff));
 	KUNIT_EXPECT_FALSE(test, nvgrace_poison_pfn_registered(0xfff));
 	KUNIT_EXPECT_FALSE(test, nvgrace_poison_pfn_registered(0x2000));
-	nvgrace_poison_unregister(&a);
+	nvgrace_poison_unregister(a);
 	KUNIT_EXPECT_FALSE(test, nvgrace_poison_pfn_registered(0x1800));
 }
 
 static void poison_register_overlap(struct kunit *test)
 {
-	struct nvgrace_pfn_space a, b, c, d;
+	struct nvgrace_pfn_space *a = tst_new(test);
+	struct nvgrace_pfn_space *b = tst_new(test);
+	struct nvgrace_pfn_space *c = tst_new(test);
+	struct nvgrace_pfn_space *d = tst_new(test);
 
-	tst_space(&a, 0x1000, 0x1fff);
-	tst_space(&b, 0x1fff, 0x2fff);	/* shares the last PFN */
-	tst_space(&c, 0x0, 0x5000);		/* covers it whole */
-	tst_space(&d, 0x2000, 0x2fff);	/* adjacent: fine */
-	KUNIT_ASSERT_EQ(test, nvgrace_poison_register(&a), 0);
-	KUNIT_EXPECT_EQ(test, nvgrace_poison_register(&b), -EBUSY);
-	KUNIT_EXPECT_EQ(test, nvgrace_poison_register(&c), -EBUSY);
-	KUNIT_EXPECT_EQ(test, nvgrace_poison_register(&d), 0);
+	tst_space(a, 0x1000, 0x1fff);
+	tst_space(b, 0x1fff, 0x2fff);	/* shares the last PFN */
+	tst_space(c, 0x0, 0x5000);		/* covers it whole */
+	tst_space(d, 0x2000, 0x2fff);	/* adjacent: fine */
+	KUNIT_ASSERT_EQ(test, nvgrace_poison_register(a), 0);
+	KUNIT_EXPECT_EQ(test, nvgrace_poison_register(b), -EBUSY);
+	KUNIT_EXPECT_EQ(test, nvgrace_poison_register(c), -EBUSY);
+	KUNIT_EXPECT_EQ(test, nvgrace_poison_register(d), 0);
 	KUNIT_EXPECT_TRUE(test, nvgrace_poison_pfn_registered(0x2000));
-	nvgrace_poison_unregister(&d);
-	nvgrace_poison_unregister(&a);
+	nvgrace_poison_unregister(d);
+	nvgrace_poison_unregister(a);
 }
 
 static void poison_register_bad_input(struct kunit *test)
 {
-	struct nvgrace_pfn_space a;
+	struct nvgrace_pfn_space *a = tst_new(test);
 
 	KUNIT_EXPECT_EQ(test, nvgrace_poison_register(NULL), -EINVAL);
-	tst_space(&a, 0x2000, 0x1000);
-	KUNIT_EXPECT_EQ(test, nvgrace_poison_register(&a), -EINVAL);
-	tst_space(&a, 0x1000, 0x2000);
-	a.mapping = NULL;
-	KUNIT_EXPECT_EQ(test, nvgrace_poison_register(&a), -EINVAL);
-	tst_space(&a, 0x1000, 0x2000);
-	a.pfn_to_vma_pgoff = NULL;
-	KUNIT_EXPECT_EQ(test, nvgrace_poison_register(&a), -EINVAL);
+	tst_space(a, 0x2000, 0x1000);
+	KUNIT_EXPECT_EQ(test, nvgrace_poison_register(a), -EINVAL);
+	tst_space(a, 0x1000, 0x2000);
+	a->mapping = NULL;
+	KUNIT_EXPECT_EQ(test, nvgrace_poison_register(a), -EINVAL);
+	tst_space(a, 0x1000, 0x2000);
+	a->pfn_to_vma_pgoff = NULL;
+	KUNIT_EXPECT_EQ(test, nvgrace_poison_register(a), -EINVAL);
 
 	/* Double registration is refused, double unregistration harmless. */
-	tst_space(&a, 0x1000, 0x2000);
-	KUNIT_ASSERT_EQ(test, nvgrace_poison_register(&a), 0);
-	KUNIT_EXPECT_EQ(test, nvgrace_poison_register(&a), -EINVAL);
-	nvgrace_poison_unregister(&a);
-	nvgrace_poison_unregister(&a);
+	tst_space(a, 0x1000, 0x2000);
+	KUNIT_ASSERT_EQ(test, nvgrace_poison_register(a), 0);
+	KUNIT_EXPECT_EQ(test, nvgrace_poison_register(a), -EINVAL);
+	nvgrace_poison_unregister(a);
+	nvgrace_poison_unregister(a);
 	nvgrace_poison_unregister(NULL);
 	KUNIT_EXPECT_FALSE(test, nvgrace_poison_pfn_registered(0x1000));
 }
@@ -123,23 +138,23 @@ static void poison_register_many(struct kunit *test)
 /* Reported PFNs are refused by check(), alone and inside a huge block. */
 static void poison_report_check(struct kunit *test)
 {
-	struct nvgrace_pfn_space a;
+	struct nvgrace_pfn_space *a = tst_new(test);
 
-	tst_space(&a, 0x10000, 0x1ffff);
-	KUNIT_ASSERT_EQ(test, nvgrace_poison_register(&a), 0);
-	KUNIT_EXPECT_FALSE(test, nvgrace_poison_check(&a, 0x10000, 0x10000));
+	tst_space(a, 0x10000, 0x1ffff);
+	KUNIT_ASSERT_EQ(test, nvgrace_poison_register(a), 0);
+	KUNIT_EXPECT_FALSE(test, nvgrace_poison_check(a, 0x10000, 0x10000));
 
 	KUNIT_EXPECT_EQ(test, nvgrace_poison_report(0x10203,
 						    NVGRACE_POISON_SRC_INJECT), 0);
-	KUNIT_EXPECT_TRUE(test, nvgrace_poison_check(&a, 0x10203, 1));
-	KUNIT_EXPECT_FALSE(test, nvgrace_poison_check(&a, 0x10202, 1));
-	KUNIT_EXPECT_FALSE(test, nvgrace_poison_check(&a, 0x10204, 1));
+	KUNIT_EXPECT_TRUE(test, nvgrace_poison_check(a, 0x10203, 1));
+	KUNIT_EXPECT_FALSE(test, nvgrace_poison_check(a, 0x10202, 1));
+	KUNIT_EXPECT_FALSE(test, nvgrace_poison_check(a, 0x10204, 1));
 	/* The 512-page block around it, and blocks ending just before it. */
-	KUNIT_EXPECT_TRUE(test, nvgrace_poison_check(&a, 0x10200, 512));
-	KUNIT_EXPECT_TRUE(test, nvgrace_poison_check(&a, 0x10000, 0x10000));
-	KUNIT_EXPECT_FALSE(test, nvgrace_poison_check(&a, 0x10000, 0x203));
-	KUNIT_EXPECT_TRUE(test, nvgrace_poison_check(&a, 0x10000, 0x204));
-	KUNIT_EXPECT_FALSE(test, nvgrace_poison_check(&a, 0x10203, 0));
+	KUNIT_EXPECT_TRUE(test, nvgrace_poison_check(a, 0x10200, 512));
+	KUNIT_EXPECT_TRUE(test, nvgrace_poison_check(a, 0x10000, 0x10000));
+	KUNIT_EXPECT_FALSE(test, nvgrace_poison_check(a, 0x10000, 0x203));
+	KUNIT_EXPECT_TRUE(test, nvgrace_poison_check(a, 0x10000, 0x204));
+	KUNIT_EXPECT_FALSE(test, nvgrace_poison_check(a, 0x10203, 0));
 	KUNIT_EXPECT_FALSE(test, nvgrace_poison_check(NULL, 0x10203, 1));
 
 	/* Again: already poisoned. Outside every range: nothing recorded. */
@@ -149,49 +164,49 @@ static void poison_report_check(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, nvgrace_poison_report(0x20000,
 						    NVGRACE_POISON_SRC_INJECT),
 			-ENXIO);
-	KUNIT_EXPECT_EQ(test, nvgrace_poison_count(&a), 1U);
+	KUNIT_EXPECT_EQ(test, nvgrace_poison_count(a), 1U);
 	nvgrace_poison_flush();
 
 	/* Unregistering drops the records; a new registration starts clean. */
-	nvgrace_poison_unregister(&a);
-	KUNIT_EXPECT_EQ(test, nvgrace_poison_count(&a), 0U);
-	KUNIT_EXPECT_FALSE(test, nvgrace_poison_check(&a, 0x10203, 1));
-	KUNIT_ASSERT_EQ(test, nvgrace_poison_register(&a), 0);
-	KUNIT_EXPECT_FALSE(test, nvgrace_poison_check(&a, 0x10203, 1));
-	nvgrace_poison_unregister(&a);
+	nvgrace_poison_unregister(a);
+	KUNIT_EXPECT_EQ(test, nvgrace_poison_count(a), 0U);
+	KUNIT_EXPECT_FALSE(test, nvgrace_poison_check(a, 0x10203, 1));
+	KUNIT_ASSERT_EQ(test, nvgrace_poison_register(a), 0);
+	KUNIT_EXPECT_FALSE(test, nvgrace_poison_check(a, 0x10203, 1));
+	nvgrace_poison_unregister(a);
 }
 
 /* Records stay sorted whatever the report order; the sysfs list shows them. */
 static void poison_report_many(struct kunit *test)
 {
 	const unsigned int n = 200;
-	struct nvgrace_pfn_space a;
+	struct nvgrace_pfn_space *a = tst_new(test);
 	unsigned int i;
 	char *buf;
 	int len;
 
 	buf = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, buf);
-	tst_space(&a, 0x40000, 0x40000 + 4 * n - 1);
-	KUNIT_ASSERT_EQ(test, nvgrace_poison_register(&a), 0);
+	tst_space(a, 0x40000, 0x40000 + 4 * n - 1);
+	KUNIT_ASSERT_EQ(test, nvgrace_poison_register(a), 0);
 	for (i = 0; i < n; i++)
 		KUNIT_EXPECT_EQ(test,
 				nvgrace_poison_report(0x40000 + 4 * ((i * 37) % n),
 						      NVGRACE_POISON_SRC_INJECT),
 				0);
-	KUNIT_EXPECT_EQ(test, nvgrace_poison_count(&a), n);
+	KUNIT_EXPECT_EQ(test, nvgrace_poison_count(a), n);
 	for (i = 0; i < 4 * n; i++)
-		KUNIT_EXPECT_EQ(test, nvgrace_poison_check(&a, 0x40000 + i, 1),
+		KUNIT_EXPECT_EQ(test, nvgrace_poison_check(a, 0x40000 + i, 1),
 				i % 4 == 0);
-	len = nvgrace_poison_show_list(&a, buf, 0);
+	len = nvgrace_poison_show_list(a, buf, 0);
 	KUNIT_EXPECT_GT(test, len, 0);
 	KUNIT_EXPECT_TRUE(test, !strncmp(buf, "0x40000\n0x40004\n0x40008\n", 24));
 	/* A second list appends at the offset it is given. */
-	KUNIT_EXPECT_EQ(test, nvgrace_poison_show_list(&a, buf, len), 2 * len);
+	KUNIT_EXPECT_EQ(test, nvgrace_poison_show_list(a, buf, len), 2 * len);
 	KUNIT_EXPECT_TRUE(test, !strncmp(buf + len, "0x40000\n", 8));
 	/* Unregister with handling possibly still queued. */
-	nvgrace_poison_unregister(&a);
-	KUNIT_EXPECT_EQ(test, nvgrace_poison_show_list(&a, buf, 0), 0);
+	nvgrace_poison_unregister(a);
+	KUNIT_EXPECT_EQ(test, nvgrace_poison_show_list(a, buf, 0), 0);
 	nvgrace_poison_flush();
 	KUNIT_EXPECT_FALSE(test, nvgrace_poison_pfn_registered(0x40000));
 }
@@ -203,36 +218,36 @@ static void poison_report_many(struct kunit *test)
  */
 static void poison_keep_clear(struct kunit *test)
 {
-	struct nvgrace_pfn_space a;
+	struct nvgrace_pfn_space *a = tst_new(test);
 
-	tst_space(&a, 0x50000, 0x50fff);
-	KUNIT_ASSERT_EQ(test, nvgrace_poison_register(&a), 0);
+	tst_space(a, 0x50000, 0x50fff);
+	KUNIT_ASSERT_EQ(test, nvgrace_poison_register(a), 0);
 	KUNIT_EXPECT_EQ(test, nvgrace_poison_report(0x50010,
 						    NVGRACE_POISON_SRC_INJECT), 0);
-	nvgrace_poison_unregister_keep(&a);
+	nvgrace_poison_unregister_keep(a);
 	KUNIT_EXPECT_FALSE(test, nvgrace_poison_pfn_registered(0x50010));
-	KUNIT_EXPECT_EQ(test, nvgrace_poison_count(&a), 1U);
-	KUNIT_EXPECT_TRUE(test, nvgrace_poison_check(&a, 0x50010, 1));
+	KUNIT_EXPECT_EQ(test, nvgrace_poison_count(a), 1U);
+	KUNIT_EXPECT_TRUE(test, nvgrace_poison_check(a, 0x50010, 1));
 	/* Closed: reports on the range are not accepted. */
 	KUNIT_EXPECT_EQ(test, nvgrace_poison_report(0x50020,
 						    NVGRACE_POISON_SRC_INJECT),
 			-ENXIO);
 	/* Opened again: the known-bad page is still refused. */
-	KUNIT_ASSERT_EQ(test, nvgrace_poison_register(&a), 0);
-	KUNIT_EXPECT_TRUE(test, nvgrace_poison_check(&a, 0x50010, 1));
+	KUNIT_ASSERT_EQ(test, nvgrace_poison_register(a), 0);
+	KUNIT_EXPECT_TRUE(test, nvgrace_poison_check(a, 0x50010, 1));
 	KUNIT_EXPECT_EQ(test, nvgrace_poison_report(0x50010,
 						    NVGRACE_POISON_SRC_INJECT),
 			-EHWPOISON);
-	KUNIT_EXPECT_EQ(test, nvgrace_poison_clear(&a), 1U);
-	KUNIT_EXPECT_EQ(test, nvgrace_poison_count(&a), 0U);
-	KUNIT_EXPECT_FALSE(test, nvgrace_poison_check(&a, 0x50010, 1));
+	KUNIT_EXPECT_EQ(test, nvgrace_poison_clear(a), 1U);
+	KUNIT_EXPECT_EQ(test, nvgrace_poison_count(a), 0U);
+	KUNIT_EXPECT_FALSE(test, nvgrace_poison_check(a, 0x50010, 1));
 	KUNIT_EXPECT_EQ(test, nvgrace_poison_report(0x50010,
 						    NVGRACE_POISON_SRC_INJECT), 0);
 	/* Unbind: the records go even from a range that is not registered. */
-	nvgrace_poison_unregister_keep(&a);
-	nvgrace_poison_unregister(&a);
-	KUNIT_EXPECT_EQ(test, nvgrace_poison_count(&a), 0U);
-	KUNIT_EXPECT_FALSE(test, nvgrace_poison_check(&a, 0x50010, 1));
+	nvgrace_poison_unregister_keep(a);
+	nvgrace_poison_unregister(a);
+	KUNIT_EXPECT_EQ(test, nvgrace_poison_count(a), 0U);
+	KUNIT_EXPECT_FALSE(test, nvgrace_poison_check(a, 0x50010, 1));
 }
 
 /*
@@ -243,15 +258,15 @@ static void poison_keep_clear(struct kunit *test)
  */
 static void poison_bound(struct kunit *test)
 {
-	struct nvgrace_pfn_space a;
+	struct nvgrace_pfn_space *a = tst_new(test);
 	unsigned int cap, i;
 	char *buf;
 
 	buf = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, buf);
-	tst_space(&a, 0x100000, 0x1fffff);
-	KUNIT_ASSERT_EQ(test, nvgrace_poison_register(&a), 0);
-	cap = a.cap_recs;
+	tst_space(a, 0x100000, 0x1fffff);
+	KUNIT_ASSERT_EQ(test, nvgrace_poison_register(a), 0);
+	cap = a->cap_recs;
 	KUNIT_ASSERT_GT(test, cap, 0U);
 	KUNIT_ASSERT_LE(test, cap, 0x80000U);
 	for (i = 0; i < cap; i++)
@@ -262,14 +277,14 @@ static void poison_bound(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, nvgrace_poison_report(0x100000 + 2 * cap,
 						    NVGRACE_POISON_SRC_INJECT),
 			-ENOSPC);
-	KUNIT_EXPECT_EQ(test, nvgrace_poison_count(&a), cap);
-	KUNIT_EXPECT_FALSE(test, nvgrace_poison_check(&a, 0x100001, 1));
-	KUNIT_EXPECT_FALSE(test, nvgrace_poison_check(&a, 0x100000 + 2 * cap, 1));
-	KUNIT_EXPECT_TRUE(test, nvgrace_poison_check(&a, 0x100000 + 2 * (cap - 1), 1));
-	nvgrace_poison_show_list(&a, buf, 0);
+	KUNIT_EXPECT_EQ(test, nvgrace_poison_count(a), cap);
+	KUNIT_EXPECT_FALSE(test, nvgrace_poison_check(a, 0x100001, 1));
+	KUNIT_EXPECT_FALSE(test, nvgrace_poison_check(a, 0x100000 + 2 * cap, 1));
+	KUNIT_EXPECT_TRUE(test, nvgrace_poison_check(a, 0x100000 + 2 * (cap - 1), 1));
+	nvgrace_poison_show_list(a, buf, 0);
 	KUNIT_EXPECT_NOT_NULL(test, strstr(buf, "dropped 1\n"));
 	nvgrace_poison_flush();
-	nvgrace_poison_unregister(&a);
+	nvgrace_poison_unregister(a);
 }
 
 /* A GHES error status block with one memory-error section. */
@@ -347,21 +362,21 @@ static void poison_ghes_filter(struct kunit *test)
 static void poison_native_overlap(struct kunit *test)
 {
 	struct pfn_address_space other = { };
-	struct nvgrace_pfn_space a;
+	struct nvgrace_pfn_space *a = tst_new(test);
 
 	other.node.start = 0x80000;
 	other.node.last = 0x80fff;
 	other.mapping = &tst_mapping;
 	other.pfn_to_vma_pgoff = tst_pgoff;
 	KUNIT_ASSERT_EQ(test, register_pfn_address_space(&other), 0);
-	tst_space(&a, 0x80800, 0x81fff);
-	KUNIT_EXPECT_EQ(test, nvgrace_poison_register(&a), -EBUSY);
+	tst_space(a, 0x80800, 0x81fff);
+	KUNIT_EXPECT_EQ(test, nvgrace_poison_register(a), -EBUSY);
 	KUNIT_EXPECT_FALSE(test, nvgrace_poison_pfn_registered(0x81000));
 	unregister_pfn_address_space(&other);
-	KUNIT_EXPECT_EQ(test, nvgrace_poison_register(&a), 0);
+	KUNIT_EXPECT_EQ(test, nvgrace_poison_register(a), 0);
 	/* And the kernel now refuses a range overlapping ours. */
 	KUNIT_EXPECT_EQ(test, register_pfn_address_space(&other), -EBUSY);
-	nvgrace_poison_unregister(&a);
+	nvgrace_poison_unregister(a);
 }
 #endif
 
