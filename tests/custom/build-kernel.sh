@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# build-kernel.sh VERSION PAGESIZE
+# build-kernel.sh VERSION PAGESIZE [debug]
 #
 # Custom kernel tier: build a minimal arm64 kernel (tinyconfig + the fragments
 # in config/) from Debian's linux-source-VERSION package with the host cross
@@ -12,6 +12,8 @@
 #   VERSION   6.12 (linux-source-6.12 from bookworm-security)
 #             7.3  (linux-source-7.3 from trixie-backports)
 #   PAGESIZE  4k | 64k
+#   debug     also apply config/debug.fragment (lockdep, KASAN, UBSAN,
+#             KFENCE, DEBUG_VM, DEBUG_OBJECTS, hung tasks, fault injection)
 #
 # Prints on stdout only the build directory (it holds arch/arm64/boot/Image,
 # vmlinux, Module.symvers, .config and, in _modinst/, the installed in-tree
@@ -48,13 +50,18 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/../lib/common.sh"
 
 usage() {
-	msg "usage: $0 VERSION PAGESIZE   (VERSION: 6.12 | 7.3, PAGESIZE: 4k | 64k)"
+	msg "usage: $0 VERSION PAGESIZE [debug]   (VERSION: 6.12 | 7.3, PAGESIZE: 4k | 64k)"
 	exit 2
 }
 
-[ $# -eq 2 ] || usage
+[ $# -eq 2 ] || [ $# -eq 3 ] || usage
 VERSION=$1
 PAGESIZE=$2
+VARIANT=${3:-}
+case $VARIANT in
+'' | debug) ;;
+*) usage ;;
+esac
 case $VERSION in
 6.12) SUITE=bookworm-security ;;
 7.3) SUITE=trixie-backports ;;
@@ -126,6 +133,7 @@ prepare_source() {
 FRAGMENTS=("$CFGDIR/base.fragment")
 [ -f "$CFGDIR/v$VERSION.fragment" ] && FRAGMENTS+=("$CFGDIR/v$VERSION.fragment")
 FRAGMENTS+=("$CFGDIR/$PAGESIZE.fragment")
+[ -n "$VARIANT" ] && FRAGMENTS+=("$CFGDIR/$VARIANT.fragment")
 for f in "${FRAGMENTS[@]}"; do
 	[ -f "$f" ] || die "missing config fragment $f"
 done
@@ -163,7 +171,7 @@ key_inputs() {
 }
 
 HASH=$(key_inputs | sha256sum | cut -c1-12)
-KEY=$VERSION-$PAGESIZE-$HASH
+KEY=$VERSION-$PAGESIZE${VARIANT:+-$VARIANT}-$HASH
 KEYDIR=$CUSTOM/$KEY
 B=$KEYDIR/build
 LOG=$KEYDIR/build.log

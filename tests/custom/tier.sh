@@ -8,7 +8,12 @@
 #
 #   tier.sh [KEY...]      KEY: VERSION-PAGESIZE (default: 6.12-4k 6.12kp-4k
 #                         7.3-4k 7.3-64k); VERSION 6.12kp: 6.12 with the
-#                         companion KVM series packaging/kernel-patches/6.12
+#                         companion KVM series packaging/kernel-patches/6.12;
+#                         VERSION-debug (7.3-debug, 6.12-debug):
+#                         4K pages plus config/debug.fragment (lockdep, KASAN,
+#                         UBSAN, KFENCE, ...), booted with panic_on_warn, the
+#                         stress test in its full form (NVGRACE_STRESS=quick
+#                         for the short one)
 #
 # Output: TAP lines ("ok - custom/7.3-4k: ..."); exit 0 when nothing failed.
 
@@ -26,7 +31,14 @@ failed=0
 "$here/patches.sh" || failed=1
 bins=$("$top/tests/boot/build-guest-bins.sh" --arch arm64)
 for key in "${keys[@]}"; do
-	ver=${key%-*} psz=${key#*-} name=custom/$key
+	ver=${key%-*} psz=${key#*-} name=custom/$key variant=''
+	# Debug kernels: any WARN panics, KASAN reports panic, a task blocked
+	# for 30 s panics; the stress test runs in its full form.
+	dbg_append='' ttimeout=300 btimeout=900
+	if [ "$psz" = debug ]; then
+		psz=4k variant=debug ttimeout=1800 btimeout=5400
+		dbg_append="panic_on_warn=1 kasan.fault=panic hung_task_panic=1 kfence.sample_interval=10 nvgrace.stress=${NVGRACE_STRESS:-full}"
+	fi
 	# What KVM does with cacheable PFNMAP (tests/custom/guest/70-*): the
 	# series' own kernel, mainline from 6.17, or neither.
 	kp=${NVGRACE_KPATCHES:-} kvm=unpatched
@@ -38,7 +50,7 @@ for key in "${keys[@]}"; do
 		;;
 	*) [ "$(printf '%s\n' 6.17 "$ver" | sort -V | head -n1)" = 6.17 ] && kvm=native ;;
 	esac
-	if ! kdir=$(NVGRACE_KPATCHES=$kp "$here/build-kernel.sh" "$ver" "$psz"); then
+	if ! kdir=$(NVGRACE_KPATCHES=$kp "$here/build-kernel.sh" "$ver" "$psz" $variant); then
 		echo "not ok - $name: kernel builds"
 		failed=1
 		continue
@@ -64,7 +76,8 @@ for key in "${keys[@]}"; do
 	"$top/tests/boot/boot.sh" --arch arm64 --name "$name" \
 		--kernel "$kdir/arch/arm64/boot/Image" --modules "$build" \
 		--bin "$bins" --tests "$top/tests/guest" --tests "$here/guest" \
-		--append "nvgrace.kvm=$kvm" ||
+		--timeout "$btimeout" --test-timeout "$ttimeout" \
+		--append "nvgrace.kvm=$kvm${dbg_append:+ $dbg_append}" ||
 		failed=1
 
 	# The patched kernel on a CPU with FWB but without DIC (QEMU's
