@@ -313,6 +313,20 @@ fi
 if [ -n "$panic_ln" ]; then
 	report not_ok "kernel panic: $(sed -n "${panic_ln}s/.*Kernel panic - not syncing: *//p" "$log.clean")" "$panic_ln" 15
 fi
+# Reports of the kernel's checkers while it booted (the guest runner checks
+# the log from the first test on; a panic is reported above): lockdep, KASAN,
+# KFENCE, UBSAN, object debugging, hung tasks, soft lockups.
+if grep -q '^NVGRACE-DMESG-BEGIN' "$log.clean"; then
+	boot_bad=$(awk '/^NVGRACE-DMESG-BEGIN/ { on = 1; next }
+		/nvgrace-runner: tests begin/ { on = 0 }
+		on && /BUG: |UBSAN:|ODEBUG:|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|non-static key|blocked for more than|soft lockup/ { print NR }' \
+		"$log.clean" | head -n1)
+	if [ -n "$boot_bad" ]; then
+		report not_ok "no kernel checker report while booting: $(sed -n "${boot_bad}p" "$log.clean" | cut -c1-160)" "$boot_bad" 5
+	else
+		report ok "no kernel checker report while booting"
+	fi
+fi
 if [ -z "$plan" ]; then
 	if [ $timed_out = 0 ] && [ -z "$panic_ln" ]; then
 		why="guest stopped before the TAP plan (qemu exit $qrc)"

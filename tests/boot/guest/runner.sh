@@ -169,7 +169,7 @@ awk '
 	/nvgrace-dmesg-ignore-begin/ { ign = 1 }
 	/nvgrace-dmesg-ignore-end/ { ign = 0 }
 	ign { next }
-	/BUG:|WARNING:|Oops|general protection|Call [Tt]race|kmemleak|UBSAN|KASAN|refcount_t|list_add corruption|list_del corruption|hung_task|soft lockup|rcu_sched self-detected|rcu: INFO/ {
+	/BUG:|WARNING:|Oops|general protection|Call [Tt]race|kmemleak|UBSAN|KASAN|KFENCE|ODEBUG|refcount_t|list_add corruption|list_del corruption|hung_task|blocked for more than|soft lockup|rcu_sched self-detected|rcu: INFO|kernel BUG at|Unable to handle kernel|trying to register non-static key|lockdep is turned off/ {
 		print "#   [" (cur == "" ? "runner" : cur) "] " $0
 	}' "$S/dmesg" >"$S/bad"
 if [ -s "$S/bad" ]; then
