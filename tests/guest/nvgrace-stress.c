@@ -841,21 +841,44 @@ static void dump_stack_of(pid_t pid, pid_t tid)
 	fclose(f);
 }
 
-/*
- * The watchdog process: returns the stress process's exit status, or 4 when
- * a thread of it spent more than hang_s in one operation (it is then killed;
- * a task stuck in the kernel may survive even SIGKILL).
- */
-static int watchdog(pid_t child)
+/* Copy what is readable from FD to stdout; 0 at end of file. */
+static int relay(int fd)
 {
+	char buf[4096];
+	ssize_t n = read(fd, buf, sizeof(buf));
+
+	if (n > 0)
+		fwrite(buf, 1, n, stdout);
+	fflush(stdout);
+	return n > 0 || (n < 0 && errno == EINTR);
+}
+
+/*
+ * The watchdog process: relays the stress process's output (OUT) and
+ * returns its exit status, or 4 when a thread of it spent more than hang_s
+ * in one operation. It is then killed; a task stuck in the kernel survives
+ * SIGKILL, but it holds only the relay pipe, not our stdout, so whoever reads
+ * our output sees it end.
+ */
+static int watchdog(pid_t child, int out)
+{
+	struct pollfd pfd = { .fd = out, .events = POLLIN };
 	unsigned int i, bad;
-	int status, n;
+	int status, n, open = 1;
 
 	for (;;) {
 		long t = now_us();
 
-		if (waitpid(child, &status, WNOHANG) == child)
+		if (open && poll(&pfd, 1, 200) > 0)
+			open = relay(out);
+		else if (!open)
+			usleep(200000);
+		if (waitpid(child, &status, WNOHANG) == child) {
+			while (open)
+				open = relay(out);
+			close(out);
 			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+		}
 		bad = 0;
 		for (i = 0; i <= NWORKERS; i++) {
 			struct worker *w = &workers[i];
@@ -872,6 +895,7 @@ static int watchdog(pid_t child)
 			printf("# NVGRACE-METRIC stress hang=1\n");
 			fflush(stdout);
 			kill(child, SIGKILL);
+			close(out);
 			for (n = 0; n < 50; n++) {
 				if (waitpid(child, &status, WNOHANG) == child)
 					return 4;
@@ -880,16 +904,16 @@ static int watchdog(pid_t child)
 			diag("the stress process %d survives SIGKILL: stuck in the kernel", child);
 			return 4;
 		}
-		usleep(200000);
 	}
 }
 
 static int watched(int (*fn)(int, char **), int argc, char **argv)
 {
 	pid_t child;
+	int p[2], n;
 
-	if (share_workers()) {
-		tap(0, "shared memory for the watchdog (%s)", strerror(errno));
+	if (share_workers() || pipe(p)) {
+		tap(0, "shared memory and a pipe for the watchdog (%s)", strerror(errno));
 		return 1;
 	}
 	fflush(stdout);
@@ -898,9 +922,17 @@ static int watched(int (*fn)(int, char **), int argc, char **argv)
 		tap(0, "fork (%s)", strerror(errno));
 		return 1;
 	}
-	if (!child)
-		_exit(fn(argc, argv));
-	return watchdog(child);
+	if (!child) {
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		close(p[0]);
+		close(p[1]);
+		n = fn(argc, argv);
+		fflush(stdout);
+		_exit(n);
+	}
+	close(p[1]);
+	return watchdog(child, p[0]);
 }
 
 /* Open the device, waiting while it is unbound (up to 120 s). */
