@@ -38,14 +38,16 @@
  *   nvgrace-stress check BDF
  *	Only the final check.
  *
- *   nvgrace-stress faults BDF [--max N]
+ *   nvgrace-stress faults BDF [--max N] [--budget S]
  *	Systematic allocation-failure injection (/proc/thread-self/fail-nth,
  *	failslab and fail_page_alloc with their stack filter set to the module
  *	under test): for each operation (open, region info, mmap+touch,
  *	read/write, reset, poison inject, close) fail its 1st, 2nd, ...
  *	allocation until the operation runs without reaching the N-th; after
  *	each, the operation must have returned an error or succeeded, and the
- *	device must still work.
+ *	device must still work. An operation stops early after --max sites
+ *	(300) or --budget seconds (120; every try opens and closes, so resets,
+ *	the device): that is reported, not failed.
  *
  * Output: TAP lines ("ok - ...", "not ok - ..."), "# " diagnostics, one
  * "# NVGRACE-METRIC stress ..." line. Exit 0 if every check passed.
@@ -1406,12 +1408,15 @@ static int device_works(void)
 static int cmd_faults(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_sigaction = on_sigbus, .sa_flags = SA_SIGINFO };
-	int max = 300, i, n, err, inj, inject_fd;
+	int max = 300, i, n, err, inj, inject_fd, capped;
+	double budget = 120, t0;
 	unsigned int op;
 
 	for (i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "--max") && i + 1 < argc) {
 			max = atoi(argv[++i]);
+		} else if (!strcmp(argv[i], "--budget") && i + 1 < argc) {
+			budget = atof(argv[++i]);
 		} else {
 			fprintf(stderr, "nvgrace-stress: bad option %s\n", argv[i]);
 			return 2;
@@ -1457,7 +1462,13 @@ static int cmd_faults(int argc, char **argv)
 			    strerror(errno));
 			continue;
 		}
+		capped = 0;
+		t0 = now_s();
 		for (n = 1; n <= max; n++) {
+			if (now_s() - t0 > budget) {
+				capped = 1;
+				break;
+			}
 			inj = fault_once(op, n, &err, inject_fd);
 			if (inj < 0) {
 				broken++;
@@ -1485,9 +1496,14 @@ static int cmd_faults(int argc, char **argv)
 				snprintf(hist + strlen(hist), sizeof(hist) - strlen(hist),
 					 " %s %d x%d,", op == F_MMAP ? "SIGBUS si_code" : "errno",
 					 i, seen[i]);
-		tap(!broken && n <= max,
-		    "faults: %s: %d allocation sites in %s failed one by one: %d errors,%s %d recovered; device works after each",
-		    fop_name[op], sites, module, errs, hist, oks);
+		if (n > max)
+			capped = 1;
+		if (capped)
+			diag("faults: %s: stopped after %d sites (--max %d, --budget %.0f s)",
+			     fop_name[op], sites, max, budget);
+		tap(!broken,
+		    "faults: %s: %d allocation sites in %s failed one by one%s: %d errors,%s %d recovered; device works after each",
+		    fop_name[op], sites, module, capped ? " (capped)" : "", errs, hist, oks);
 	}
 	printf("# NVGRACE-METRIC stress-faults done\n");
 	if (inject_fd >= 0)
