@@ -15,12 +15,14 @@
 #   tier     make check                        make check-full
 #   static   checkpatch, shellcheck            same
 #   tools    tool and packaging tests          same
-#   matrix   the 20 builds, W=1 + sparse       same
+#   matrix   the 20 builds, W=1 + sparse       same, and 7.3 arm64-16k
 #   boot     guests on $NG_BOOT_CHECK_KERNELS  every boot kernel (tier.sh)
+#                                              and 7.3 arm64-16k
 #   demo     tests/demo/demo.sh, as the README runs it
 #   vmm      QEMU in the guest gives the GPU   every arm64 boot kernel and
 #            to an L2 VM: Debian 7.3 (--smoke) the custom kernels, UEFI L2s
-#   custom   -                                 custom kernels (tests/custom)
+#   custom   -                                 custom kernels (tests/custom),
+#                                              debug kernels included
 #   install  -                                 DKMS/deb install in two VMs
 #   bench    -                                 tests/bench/poison-latency.sh
 #
@@ -81,6 +83,10 @@ run_tier() {
 matrix_tier() {
 	local rc=0
 	tests/kernels/matrix.sh --strict || rc=1
+	# check-full also boots Debian's 16 KiB-page arm64 flavour: build it
+	if [ $lane = full ]; then
+		tests/kernels/matrix.sh --series 7.3 --arch arm64-16k --strict || rc=1
+	fi
 	tests/kernels/check-probes.sh || rc=1
 	tests/kernels/check-errors.sh || rc=1
 	return "$rc"

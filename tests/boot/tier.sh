@@ -36,7 +36,7 @@ set -euo pipefail
 
 # Every boot kernel (make check-full), and the make check subset: the two
 # Debian stable kernels, the newest, and the newest on the other arch.
-NG_BOOT_KERNELS="arm64/6.1 arm64/6.12 arm64/6.17 arm64/6.19 arm64/7.3 amd64/6.1 amd64/7.3"
+NG_BOOT_KERNELS="arm64/6.1 arm64/6.12 arm64/6.17 arm64/6.19 arm64/7.3 arm64-16k/7.3 amd64/6.1 amd64/7.3"
 NG_BOOT_CHECK_KERNELS="arm64/6.1 arm64/6.12 arm64/7.3 amd64/7.3"
 
 kernels=$NG_BOOT_KERNELS modroot=${NVGRACE_BUILD_ROOT:-$NVGRACE_CACHE/build} modfrom='' extraroots=() nomods=0 memdir=''

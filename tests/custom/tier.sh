@@ -7,7 +7,7 @@
 # custom-only ones (tests/custom/guest: KUnit, cdev) booted on each.
 #
 #   tier.sh [KEY...]      KEY: VERSION-PAGESIZE (default: 6.12-4k 6.12kp-4k
-#                         7.3-4k 7.3-64k); VERSION 6.12kp: 6.12 with the
+#                         7.3-4k 7.3-64k 7.3-debug 6.12-debug); VERSION 6.12kp: 6.12 with the
 #                         companion KVM series packaging/kernel-patches/6.12;
 #                         VERSION-debug (7.3-debug, 6.12-debug):
 #                         4K pages plus config/debug.fragment (lockdep, KASAN,
@@ -24,7 +24,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$NVGRACE_TOP
 
 keys=("$@")
-[ ${#keys[@]} -gt 0 ] || keys=(6.12-4k 6.12kp-4k 7.3-4k 7.3-64k)
+[ ${#keys[@]} -gt 0 ] || keys=(6.12-4k 6.12kp-4k 7.3-4k 7.3-64k 7.3-debug 6.12-debug)
 
 failed=0
 # The companion KVM series still apply to their Debian trees (no build).
