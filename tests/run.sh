@@ -18,9 +18,11 @@
 #   matrix   the 20 builds, W=1 + sparse       same, and 7.3 arm64-16k
 #   boot     guests on $NG_BOOT_CHECK_KERNELS  every boot kernel (tier.sh)
 #                                              and 7.3 arm64-16k
-#   demo     tests/demo/demo.sh, as the README runs it
-#   vmm      QEMU in the guest gives the GPU   every arm64 boot kernel and
-#            to an L2 VM: Debian 7.3 (--smoke) the custom kernels, UEFI L2s
+#   demo     tests/demo/demo.sh, as the README runs it; its last step is
+#            the real-VMM tier's Debian 7.3 smoke (tests/vmm/tier.sh --smoke)
+#   vmm      -                                 QEMU in the guest gives the GPU
+#                                              to an L2 VM: every arm64 boot
+#                                              kernel, custom kernels, UEFI
 #   custom   -                                 custom kernels (tests/custom),
 #                                              debug kernels included
 #   install  -                                 DKMS/deb install in two VMs
@@ -41,7 +43,7 @@ if [ "${1:-}" = --full ]; then
 	lane=full
 	shift
 fi
-CHECK_TIERS="static tools matrix boot demo vmm"
+CHECK_TIERS="static tools matrix boot demo"
 FULL_TIERS="static tools matrix boot demo vmm custom install bench"
 tiers=("$@")
 if [ ${#tiers[@]} -eq 0 ]; then

@@ -3,7 +3,9 @@
 #
 # The demo: build the pack for the Debian arm64 7.3 kernel, boot that kernel
 # under QEMU with the emulated Grace GPU (bochs-display + ivshmem memory),
-# bind the GPU to nvgrace-vfio-pci and open it through VFIO.
+# bind the GPU to nvgrace-vfio-pci and open it through VFIO; then the user's
+# real job: inside that guest, QEMU with -device vfio-pci gives the GPU to
+# an L2 Linux VM, which writes to its memory (tests/vmm/tier.sh, arm64).
 #
 #   tests/demo/demo.sh [SERIES [ARCH]]     default: 7.3 arm64
 #
@@ -38,4 +40,18 @@ rc=0
 grep -E '^(not )?ok - ' "$log.tap" | grep -v ': 50-demo: ' || true
 sed -n 's/^BOOT-SUMMARY/demo:/p' "$log.tap"
 [ "$rc" = 0 ] || echo "demo: failed (boot.sh exit $rc); serial log: $log"
+
+# The VM: the real-VMM tier's run on this kernel (its 7.3 smoke form).
+if [ "${arch%%-*}" = arm64 ]; then
+	echo "==> giving the GPU to a VM: QEMU -device vfio-pci in the guest, an L2 Linux VM uses its memory"
+	vmmargs=(--kernels "$arch/$series" --no-efi)
+	[ "$series/$arch" = 7.3/arm64 ] && vmmargs=(--smoke)
+	vrc=0
+	"$top/tests/vmm/tier.sh" "${vmmargs[@]}" >"$log.vmm" || vrc=$?
+	grep -E '^((not )?ok - |# +L2|VMM-TIER-SUMMARY)' "$log.vmm" || true
+	if [ "$vrc" != 0 ]; then
+		echo "demo: the VM step failed (tests/vmm/tier.sh exit $vrc); output: $log.vmm"
+		rc=$vrc
+	fi
+fi
 exit "$rc"
