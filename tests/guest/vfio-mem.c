@@ -37,28 +37,14 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "tap.h"
 #include "vfio-open.h"
 
 #define C2C_REG		0x1498
 #define HBM_REG		0x200bc
 #define MAGIC		0x4e56475200000000ULL	/* "NVGR" */
 
-static int failures;
 static const char *bdf;
-
-static void ok(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s - ", cond ? "ok" : "not ok");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	if (!cond)
-		failures++;
-}
 
 static void skip(const char *what, const char *why)
 {

@@ -43,6 +43,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "tap.h"
 #include "vfio-open.h"
 
 #define C2C_REG		0x1498
@@ -50,23 +51,8 @@
 #define MAGIC		0x4e56475200000000ULL	/* "NVGR" */
 #define CHUNK		(64 << 10)
 
-static int failures;
 static const char *bdf;
 static struct vfio_handle h;
-
-static void ok(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s - ", cond ? "ok" : "not ok");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	if (!cond)
-		failures++;
-}
 
 static double now_ms(void)
 {
