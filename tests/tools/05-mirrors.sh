@@ -51,12 +51,12 @@ root() {
 
 r=$(root list)
 cat >"$r/etc/apt/sources.list" <<'EOS'
-# deb http://commented.example/debian sid main
-deb [arch=amd64,arm64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://mirror.example/debian/ bookworm main
-deb http://security.example/debian-security bookworm-security main
+# deb http://commented.example/deb sid main
+deb [arch=amd64,arm64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://mirror.example/deb/ bookworm main
+deb http://security.example/deb-security bookworm-security main
 EOS
 expect "one-line sources with options and a trailing slash" \
-	"http://mirror.example/debian http://security.example/debian-security" "$r"
+	"http://mirror.example/deb http://security.example/deb-security" "$r"
 
 r=$(root deb822)
 cat >"$r/etc/apt/sources.list.d/vendor.sources" <<'EOS'
@@ -68,30 +68,30 @@ EOS
 cat >"$r/etc/apt/sources.list.d/debian.sources" <<'EOS'
 Types: deb
 # a comment inside the stanza
-URIs: http://off.example/debian
+URIs: http://off.example/deb
 Suites: trixie
 Enabled: no
 
 Types: deb-src deb
-URIs: http://proxy.example:3142/debian http://second.example/debian
+URIs: http://proxy.example:3142/deb http://second.example/deb
 Suites: trixie trixie-updates
 Components: main
 
 Types: deb
-URIs: http://proxy.example:3142/debian-security
+URIs: http://proxy.example:3142/deb-security
 Suites: trixie-security
 Components: main
 EOS
 expect "deb822: disabled stanzas, comments and other vendors left out" \
-	"http://proxy.example:3142/debian http://proxy.example:3142/debian-security" "$r"
+	"http://proxy.example:3142/deb http://proxy.example:3142/deb-security" "$r"
 
 r=$(root nosecurity)
-echo 'deb http://local.example/mirror/debian sid main' >"$r/etc/apt/sources.list"
+echo 'deb http://local.example/mirror/deb sid main' >"$r/etc/apt/sources.list"
 expect "no security source: the archive's sibling" \
-	"http://local.example/mirror/debian http://local.example/mirror/debian-security" "$r"
+	"http://local.example/mirror/deb http://local.example/mirror/deb-security" "$r"
 
 r=$(root env)
-echo 'deb http://local.example/debian bookworm main' >"$r/etc/apt/sources.list"
+echo 'deb http://local.example/deb bookworm main' >"$r/etc/apt/sources.list"
 expect "NVGRACE_MIRROR and NVGRACE_SECURITY_MIRROR override" \
 	"http://env.example/d http://env.example/s" "$r" \
 	NVGRACE_MIRROR=http://env.example/d NVGRACE_SECURITY_MIRROR=http://env.example/s
