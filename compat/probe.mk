@@ -62,9 +62,25 @@ nvgrace_config_h := $(nvgrace_probe_dir)/nvgrace-config.h
 nvgrace_probe_deps := $(src)/compat/probe.mk $(src)/compat/run-probe.sh \
 	$(wildcard $(objtree)/include/config/auto.conf)
 
+# NVGRACE_PROBE_CACHE=DIR (off unless set; the test bed's build matrix sets
+# it): results are also kept in DIR, so that a fresh copy of the source
+# builds without compiling probes that ran before. A result is reused only
+# under the same key as above, the same kernel header trees (every file's
+# path, size and modification time, Module.symvers included: a patched or
+# re-extracted kernel misses) and the same probe source and run-probe.sh
+# (compared by content, see run-probe.sh).
+ifneq ($(NVGRACE_PROBE_CACHE),)
+nvgrace_kernel_fp := $(shell find -L $(srctree)/include \
+	$(srctree)/arch/$(SRCARCH)/include $(objtree)/include \
+	$(objtree)/arch/$(SRCARCH)/include $(objtree)/Module.symvers \
+	-type f -printf '%p %s %T@\n' 2>/dev/null | md5sum | cut -c1-16)
+nvgrace_probe_cache := $(NVGRACE_PROBE_CACHE)/$(nvgrace_key)-$(nvgrace_kernel_fp)
+endif
+
 $(nvgrace_probe_dir)/%.h: $(src)/compat/probes/%.c $(nvgrace_probe_deps)
 	@mkdir -p $(nvgrace_probe_dir)
-	$(Q)$(CONFIG_SHELL) $(src)/compat/run-probe.sh $* $< $(nvgrace_probe_dir) \
+	$(Q)NVGRACE_PROBE_CACHE_DIR='$(nvgrace_probe_cache)' $(CONFIG_SHELL) \
+		$(src)/compat/run-probe.sh $* $< $(nvgrace_probe_dir) \
 		$(objtree)/Module.symvers -- $(CC) $(nvgrace_probe_cflags)
 
 $(nvgrace_probe_disabled): $(nvgrace_probe_deps)

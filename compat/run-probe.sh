@@ -9,6 +9,12 @@
 # OUTDIR/NAME.cmd so "make probe P=NAME" can run it again. Prints one line
 # for the build log. With --disabled (NVGRACE_PROBE_DISABLE) the probe is
 # not compiled and counts as failed.
+#
+# NVGRACE_PROBE_CACHE_DIR (set by probe.mk from NVGRACE_PROBE_CACHE): a
+# directory that holds the results of earlier runs for this kernel, compiler
+# and flag set (probe.mk's key). A result found there under the hash of the
+# probe source and of this script is used instead of compiling; a result
+# computed here is stored there.
 
 disabled=
 if [ "$1" = --disabled ]; then
@@ -34,6 +40,12 @@ if [ -n "$disabled" ]; then
 	exit 0
 fi
 
+cache=${NVGRACE_PROBE_CACHE_DIR:-}
+centry=
+if [ -n "$cache" ]; then
+	centry=$cache/$name-$(cat "$src" "$0" | md5sum | cut -c1-16)
+fi
+
 {
 	printf 'cd %s &&' "$(pwd)"
 	for arg in "$@"; do
@@ -42,8 +54,21 @@ fi
 	printf " -c -o '%s' '%s'\n" "$dir/$name.o" "$src"
 } >"$dir/$name.cmd"
 
+if [ -n "$centry" ] && [ -f "$centry.h" ] && [ -f "$centry.log" ] &&
+	cp "$centry.log" "$log" && cp "$centry.h" "$out.tmp"; then
+	mv -f "$out.tmp" "$out"
+	if grep -q '^#define' "$out"; then result=yes; else result=no; fi
+	printf '  PROBE   %-44s %s (cached)\n' "$macro" "$result"
+	exit 0
+fi
+
 result=yes
-if "$@" -c -o "$dir/$name.o" "$src" >"$log" 2>&1; then
+"$@" -c -o "$dir/$name.o" "$src" >"$log" 2>&1
+rc=$?
+# gcc exits 1 on a compile error; anything else (a signal, an internal
+# compiler error) may not be this kernel's answer: do not store it.
+[ "$rc" -le 1 ] || centry=
+if [ "$rc" -eq 0 ]; then
 	syms=$(sed -n 's/.*nvgrace-probe: symbol \([A-Za-z0-9_]*\).*/\1/p' "$src")
 	for sym in $syms; do
 		if ! grep -q "^0x[0-9a-f]*	$sym	" "$symvers" 2>/dev/null; then
@@ -62,4 +87,10 @@ else
 	printf '/* %s is not set */\n' "$macro" >"$out.tmp"
 fi
 mv -f "$out.tmp" "$out"
+# Store the result (a failure to store only costs the next build time).
+if [ -n "$centry" ] && mkdir -p "$cache" 2>/dev/null; then
+	cp "$log" "$centry.log.$$" 2>/dev/null && mv -f "$centry.log.$$" "$centry.log"
+	cp "$out" "$centry.h.$$" 2>/dev/null && mv -f "$centry.h.$$" "$centry.h"
+	rm -f "$centry.log.$$" "$centry.h.$$"
+fi
 printf '  PROBE   %-44s %s\n' "$macro" "$result"
