@@ -24,7 +24,10 @@
 # (only Makefile Kbuild dkms.conf src/ compat/ tests/modules/, or the paths in
 # $NG_MATRIX_PATHS), built there with
 #   make -j2 KDIR=<kdir> W=1 C=2 NVGRACE_TESTS=y [ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-]
-# through `kernels.sh run` (host gcc-12 or the gcc-14 chroot), logged to
+# through `kernels.sh run` (host gcc-12 or the gcc-14 chroot), with the
+# compat probe results kept in $NVGRACE_CACHE/probe-cache (NVGRACE_PROBE_CACHE,
+# see compat/probe.mk: reused only for the same probe source, kernel trees,
+# compiler and flags; NVGRACE_PROBE_CACHE= turns it off), logged to
 # $NVGRACE_LOGDIR/matrix-<series>-<arch>.log ($NVGRACE_LOGDIR defaults to
 # $NVGRACE_CACHE/logs). stdout is TAP: a plan, one
 # "ok - build 6.1/amd64 (6.1.0-56-amd64, gcc-12, 3s)" line per entry, then a
@@ -115,6 +118,7 @@ mapfile -t SELECTED < <("$KERNELS" list "${WANT[@]}")
 [ ${#SELECTED[@]} -eq ${#WANT[@]} ] || die "kernels.sh list ${WANT[*]} gave ${#SELECTED[@]} entries"
 
 buildroot=${NVGRACE_BUILD_ROOT:-$NVGRACE_CACHE/build}
+export NVGRACE_PROBE_CACHE=${NVGRACE_PROBE_CACHE-$NVGRACE_CACHE/probe-cache}
 logdir=${NVGRACE_LOGDIR:-$NVGRACE_CACHE/logs}
 mkdir -p "$logdir" "$NVGRACE_CACHE/results" "$buildroot"
 TSV=$NVGRACE_CACHE/results/matrix.tsv
