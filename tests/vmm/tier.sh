@@ -199,19 +199,21 @@ for k in $kernels; do
 	fi
 	tp=$((tp + p)) tf=$((tf + f)) ts=$((ts + s))
 	log=$(sed -n "s|^# $name: serial log ||p" "$bout" | head -n1)
-	acc='-' tch='-'
+	acc='-' tch='-' psn='-'
 	if [ -n "$log" ] && [ -r "$log" ]; then
 		acc=$(tr -d '\r' <"$log" | sed -n 's/^# VMM-RESULT access kvm=[^ ]* //p' | head -n1)
 		tch=$(tr -d '\r' <"$log" | sed -n 's/^# VMM-RESULT touch kvm=[^ ]* //p' | head -n1)
+		psn=$(tr -d '\r' <"$log" | sed -n 's/^# VMM-RESULT poison kvm=[^ ]* //p' | head -n1)
 	fi
-	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$k" "$kvm" "${acc:--}" "${tch:--}" "$f" "$((SECONDS - t0))" >>"$results"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$k" "$kvm" "${acc:--}" "${tch:--}" "${psn:--}" "$f" \
+		"$((SECONDS - t0))" >>"$results"
 	rows+=("$k kvm=$kvm passed=$p failed=$f skipped=$s $((SECONDS - t0))s")
 done
 mv "$results" "$NVGRACE_CACHE/results/vmm.tsv"
 results=
 echo "# vmm tier summary:"
 for r in "${rows[@]}"; do echo "#   $r"; done
-echo "# measured (kernel, KVM, usemem accesses from L2, first touch and stage-2 faults):"
+echo "# measured (kernel, KVM, usemem accesses from L2, first touch and stage-2 faults, poison step, failed, s):"
 sed 's/^/#   /' "$NVGRACE_CACHE/results/vmm.tsv"
 echo "# vmm tier: $nk kernels, $tp passed, $tf failed, $ts skipped in $((SECONDS - start))s"
 echo "VMM-TIER-SUMMARY kernels=$nk passed=$tp failed=$tf skipped=$ts"

@@ -88,6 +88,10 @@ case $qver in
 esac
 
 # --- the GPU, as the operator binds it --------------------------------------
+# (full run: nvgrace-poison first, so that the device's poison table exists
+# from the first open on, for the poison step of the UEFI L2)
+INJECT=/sys/kernel/debug/nvgrace-poison/inject
+[ "$mode" = full ] && modprobe nvgrace-poison 2>/dev/null
 # shellcheck disable=SC2119 # no extra fwprops parameters
 if ! bind_with_props; then
 	nok "bind the stand-in GPU to $NG_DRV"
@@ -124,7 +128,9 @@ faults0=$(dfaults)
 # --- run L2 -------------------------------------------------------------------
 # run_l2 NAME MACHINE-OPTS APPEND [QEMU ARGS...]: one QEMU run, its console in
 # /tmp/NAME.log, the L2KV lines in /tmp/NAME.kv, exit status in $l2rc, time
-# in $l2time (s)
+# in $l2time (s). While QEMU runs, the function named by $L2_DURING (if set)
+# is called with NAME and QEMU's pid.
+L2_DURING=
 run_l2() {
 	_n=$1 _m=$2 _a=$3
 	shift 3
@@ -137,7 +143,10 @@ run_l2() {
 		-append "console=ttyAMA0 panic=-1 rdinit=/init $_a" \
 		-device pcie-root-port,id=rp,chassis=1,slot=1 \
 		-device "vfio-pci,host=$GPU,bus=rp" "$@" \
-		</dev/null >"$ROOT/tmp/$_n.err" 2>&1
+		</dev/null >"$ROOT/tmp/$_n.err" 2>&1 &
+	_pid=$!
+	[ -z "$L2_DURING" ] || "$L2_DURING" "$_n" "$_pid"
+	wait "$_pid"
 	l2rc=$?
 	_t1=$(cut -d' ' -f1 /proc/uptime)
 	l2time=$(awk -v a="$_t0" -v b="$_t1" 'BEGIN { printf "%.1f", b - a }')
@@ -293,11 +302,91 @@ pci_unbind "$GPU"
 gpu_ready
 check "rebind to $NG_DRV after the VM" pci_bind_override "$GPU" "$NG_DRV"
 
-# --- UEFI + ACPI L2 (full run) ------------------------------------------------
+# --- UEFI + ACPI L2 (full run), with the poison step ---------------------------
+# Issue 15: the host poisons a usemem page (the pack's debugfs injection)
+# while L2 maps it, then rings a doorbell in resmem; L2 loads the page.
+# With patch 0006 (nvgrace.kvm=patched) the page is zapped, KVM's refault is
+# refused, QEMU gets SIGBUS BUS_MCEERR_AR and, with ras=on, injects an SEA
+# with a CPER record through its GHES: L2's kernel logs the memory error,
+# the L2 process gets SIGBUS, the VM runs on. Without 0006 (zap=auto) the
+# page stays mapped: the load completes (under TCG nothing raises a hardware
+# error; on hardware the access itself would) and the VM runs on.
+P_OFF=0x8000000
+P_BELL=0x70000
+P_BELLVAL=0x4e5642454c4c2121
+P_WAIT=120
+p_inj='not tried' p_bell='not rung' p_pfn=-
+# poison_during NAME PID: wait for L2's ready line, inject, ring the doorbell
+poison_during() {
+	while ! grep -q '^L2KV poison.ready=1' "$ROOT/tmp/$1.log" 2>/dev/null; do
+		kill -0 "$2" 2>/dev/null || return 0
+		sleep 0.5
+	done
+	p_pfn=$(printf '0x%x' $(((USE_PHYS + P_OFF) / PAGE)))
+	if echo "$p_pfn" >"$INJECT" 2>/tmp/inject.err; then
+		p_inj=ok
+	else
+		p_inj="error: $(cat /tmp/inject.err)"
+	fi
+	if "$NG_BIN/vfio-mem" store "$MEM" 2 $((RES_FOFF + P_BELL)) "$P_BELLVAL" 2>/tmp/bell.err; then
+		p_bell=ok
+	else
+		p_bell="error: $(cat /tmp/bell.err)"
+	fi
+}
+# poison_check: the TAP lines of the poison step (after the efi run)
+poison_check() {
+	_gpa=$(printf '0x%016x' $(($(kvf efi bar4 | cut -d' ' -f1) + P_OFF)))
+	_read=$(kvf efi poison.read)
+	_zap=$(cat /sys/kernel/nvgrace_poison/zap 2>/dev/null)
+	diag "poison: pfn $p_pfn, inject $p_inj, doorbell $p_bell; L2: doorbell $(kvf efi poison.bell), load: $_read, neighbour: $(kvf efi poison.neighbour)"
+	sed -n 's/^poison.klog=/#   L2 log: /p' /tmp/efi.kv | head -n 20
+	_hw=no
+	grep -q '^poison.klog=.*Hardware Error.*physical_address: '"$_gpa" /tmp/efi.kv && _hw=yes
+	_vm=stopped
+	if grep -q 'kvm run failed' /tmp/efi.err; then
+		diag "QEMU: $(grep -m1 'kvm run failed' /tmp/efi.err)"
+	elif [ "$l2rc" = 0 ] && [ "$(kvf efi 'done')" = 1 ]; then
+		_vm=ran-on
+	fi
+	echo "# VMM-RESULT poison kvm=$expect zap=$_zap load=$(echo "$_read" | cut -d' ' -f1-3 | tr ' ' _) l2_memory_error=$_hw vm=$_vm"
+	expect_eq "poison: the pack's injection records usemem + $P_OFF (pfn $p_pfn) while L2 maps it" "$p_inj" ok
+	expect_eq "poison: L2 sees the host's doorbell after the injection" \
+		"$p_bell/$(kvf efi poison.bell | cut -d' ' -f1)" ok/ok
+	_ok=1
+	case $expect in
+	patched)
+		_d="poison, patch 0006 (zap=$_zap): L2's load of the page gets a memory error"
+		case $_read in sigbus*) ok "$_d (L2 process: $_read)" ;; *) nok "$_d"; _ok=0 ;; esac
+		expect_eq "poison, patch 0006: L2's kernel logs a hardware memory error (GHES, CPER) at the page's guest address $_gpa" "$_hw" yes
+		;;
+	native | unpatched)
+		_d="poison, no patch 0006 (zap=$_zap): the page stays mapped, L2's load completes and no memory error reaches L2 (under TCG nothing raises one)"
+		case $_read/$_hw in pattern*/no) ok "$_d" ;; *) nok "$_d"; _ok=0 ;; esac
+		;;
+	*) skip "poison outcome" "no nvgrace.kvm= on the command line"; return 0 ;;
+	esac
+	[ $_ok = 1 ] || diag "L2 load: '$_read', memory error logged in L2: $_hw"
+	_d="poison: the VM survives (neighbour page intact, no KVM_RUN error, L2 runs to a clean exit)"
+	if [ "$_vm" = ran-on ] && [ "$(kvf efi poison.neighbour)" = intact ]; then
+		ok "$_d"
+	else
+		nok "$_d"
+		diag "vm: $_vm, neighbour: '$(kvf efi poison.neighbour)'"
+	fi
+}
 if [ "$mode" = full ]; then
+	PAGE=$("$NG_BIN/nvgrace-vmm" --cap-only 2>/dev/null | sed -n 's/^page_size=//p')
+	poison=''
+	if [ -w "$INJECT" ] && [ -n "$PAGE" ]; then
+		poison="l2.poison=$P_OFF:$P_BELL:$P_WAIT"
+		L2_DURING=poison_during
+		diag "poison step: nvgrace-poison zap=$(cat /sys/kernel/nvgrace_poison/zap 2>/dev/null)"
+	fi
 	run_l2 efi virt,gic-version=3,ras=on \
-		"acpi=force l2.tests=basic l2.use=$EFI_USE_OFF:$EFI_USE_VAL l2.res=$EFI_RES_OFF:$EFI_RES_VAL" \
+		"acpi=force l2.tests=basic l2.use=$EFI_USE_OFF:$EFI_USE_VAL l2.res=$EFI_RES_OFF:$EFI_RES_VAL $poison" \
 		-bios /usr/share/qemu-efi-aarch64/QEMU_EFI.fd
+	L2_DURING=
 	if l2_ran efi "UEFI + ACPI L2 (QEMU_EFI.fd, virt,ras=on) runs with the GPU"; then
 		expect_eq "efi: L2 booted through ACPI" "$(kvf efi boot)" acpi
 		bar_check efi 4 usemem "$USE_BAR"
@@ -305,6 +394,11 @@ if [ "$mode" = full ]; then
 		rw_check efi use usemem "$USE_FOFF" "$EFI_USE_OFF" "$EFI_USE_VAL"
 		rw_check efi res resmem "$RES_FOFF" "$EFI_RES_OFF" "$EFI_RES_VAL"
 		diag "efi: L2 init after $(kvf efi uptime)s of L2 uptime"
+	fi
+	if [ -z "$poison" ]; then
+		skip "poison end to end through QEMU" "no nvgrace-poison debugfs injection ($INJECT) or page size"
+	else
+		poison_check
 	fi
 	check "the group is free after the UEFI VM" "$NG_BIN/vfio-info" "$GPU"
 fi
