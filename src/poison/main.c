@@ -920,36 +920,37 @@ unsigned int nvgrace_poison_count(struct nvgrace_pfn_space *space)
 EXPORT_SYMBOL_GPL(nvgrace_poison_count);
 
 /**
- * nvgrace_poison_show_list() - the poisoned PFNs of @space for sysfs
+ * nvgrace_poison_pfns() - the poisoned PFNs recorded in @space
  * @space: a range, registered or not
- * @buf: the sysfs page
- * @at: where in @buf to start (a driver lists several ranges in one file)
+ * @pfns: where to copy them, in ascending order
+ * @max: room in @pfns (0 to only count)
+ * @dropped: set to the number of reports that found the table full
  *
- * One "0x<pfn>" per line, then "dropped <n>" when reports found the table
- * full. Nothing for a range that was never registered.
+ * One consistent snapshot, taken under the range's lock. The driver formats
+ * it for its own sysfs. A range that was never registered has no records.
  *
- * Return: the length of the text in @buf.
+ * Return: how many PFNs are recorded (at most @max of them copied).
  */
-int nvgrace_poison_show_list(struct nvgrace_pfn_space *space, char *buf,
-			     int at)
+unsigned int nvgrace_poison_pfns(struct nvgrace_pfn_space *space,
+				 unsigned long *pfns, unsigned int max,
+				 unsigned long *dropped)
 {
 	unsigned long flags;
-	unsigned int i;
-	int len = at;
+	unsigned int i, nr;
 
+	*dropped = 0;
 	/* The lock is set up by the first registration. */
 	if (!space || !READ_ONCE(space->ready))
-		return len;
+		return 0;
 	spin_lock_irqsave(&space->lock, flags);
-	for (i = 0; i < space->nr_recs && len < PAGE_SIZE - 32; i++)
-		len += sysfs_emit_at(buf, len, "%#lx\n", space->recs[i].pfn);
-	if (space->nr_dropped)
-		len += sysfs_emit_at(buf, len, "dropped %lu\n",
-				     space->nr_dropped);
+	nr = space->nr_recs;
+	for (i = 0; i < nr && i < max; i++)
+		pfns[i] = space->recs[i].pfn;
+	*dropped = space->nr_dropped;
 	spin_unlock_irqrestore(&space->lock, flags);
-	return len;
+	return nr;
 }
-EXPORT_SYMBOL_GPL(nvgrace_poison_show_list);
+EXPORT_SYMBOL_GPL(nvgrace_poison_pfns);
 
 /*
  * The registered range containing @pfn, or NULL. The caller must keep the

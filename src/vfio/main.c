@@ -1837,14 +1837,42 @@ static ssize_t poisoned_store(struct device *dev,
 }
 static DEVICE_ATTR_RW(poisoned);
 
+/*
+ * One "0x<pfn>" per line, then "dropped <n>" when reports found the table
+ * full; what does not fit in the sysfs page is left out.
+ */
+static int poisoned_list_emit(struct nvgrace_pfn_space *space, char *buf,
+			      int len)
+{
+	unsigned long *pfns, dropped;
+	unsigned int nr, i;
+
+	nr = nvgrace_poison_pfns(space, NULL, 0, &dropped);
+	if (nr) {
+		pfns = kmalloc_array(nr, sizeof(*pfns), GFP_KERNEL);
+		if (!pfns)
+			return -ENOMEM;
+		/* Records may have come or gone since: print what is copied. */
+		nr = min(nvgrace_poison_pfns(space, pfns, nr, &dropped), nr);
+		for (i = 0; i < nr && len < PAGE_SIZE - 32; i++)
+			len += sysfs_emit_at(buf, len, "%#lx\n", pfns[i]);
+		kfree(pfns);
+	}
+	if (dropped)
+		len += sysfs_emit_at(buf, len, "dropped %lu\n", dropped);
+	return len;
+}
+
 static ssize_t poisoned_list_show(struct device *dev,
 				  struct device_attribute *attr, char *buf)
 {
 	struct nvgrace_vfio_device *nvdev = dev_to_nvgrace(dev);
 	int len;
 
-	len = nvgrace_poison_show_list(&nvdev->usemem.poison, buf, 0);
-	return nvgrace_poison_show_list(&nvdev->resmem.poison, buf, len);
+	len = poisoned_list_emit(&nvdev->usemem.poison, buf, 0);
+	if (len < 0)
+		return len;
+	return poisoned_list_emit(&nvdev->resmem.poison, buf, len);
 }
 static DEVICE_ATTR_RO(poisoned_list);
 
