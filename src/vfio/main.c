@@ -23,542 +23,42 @@
  * accident.
  */
 
-#include <linux/anon_inodes.h>
-#include <linux/delay.h>
 #include <linux/device.h>
 #include <linux/file.h>
 #include <linux/io.h>
-#include <linux/jiffies.h>
 #include <linux/mm.h>
 #include <linux/module.h>
-#include <linux/moduleparam.h>
 #include <linux/overflow.h>
 #include <linux/pci.h>
 #include <linux/pci-p2pdma.h>
 #include <linux/pm_runtime.h>
 #include <linux/property.h>
-#include <linux/sched.h>
-#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vfio_pci_core.h>
 
 #include "nvgrace-compat.h"
 #include "nvgrace-poison.h"
+#include "nvgrace.h"
 #include "layout.h"
 #include "iocopy.h"
 #include "kvm.h"
 
 /*
- * nvgrace-probes: vfio_device_inode vfio_device_ops_bind_iommufd
+ * nvgrace-probes: vfio_device_ops_bind_iommufd
  * nvgrace-probes: vfio_device_ops_detach_ioas vfio_device_ops_match_token_uuid
  * nvgrace-probes: vfio_device_ops_get_region_info_caps vfio_pci_core_pci_ops
  */
-
-#define NVGRACE_RESMEM_INDEX	VFIO_PCI_BAR2_REGION_INDEX
-#define NVGRACE_USEMEM_INDEX	VFIO_PCI_BAR4_REGION_INDEX
 
 /* NVIDIA DVSEC 3: bit 0 of the word at 0xA says MIG works with cached resmem. */
 #define NVGRACE_DVSEC_GPU_CAP		3
 #define NVGRACE_DVSEC_BITMAP		0xa
 
-/* BAR0 readiness registers: C2C link up and HBM trained read 0xFF. */
-#define NVGRACE_C2C_LINK_REG		0x1498
-#define NVGRACE_HBM_TRAINING_REG	0x200bc
-#define NVGRACE_READY			0xff
-#define NVGRACE_REGS_LEN		(NVGRACE_HBM_TRAINING_REG + 4)
-
 #define NVGRACE_PGOFF_SHIFT		(VFIO_PCI_OFFSET_SHIFT - PAGE_SHIFT)
 #define NVGRACE_PGOFF_MASK		((1UL << NVGRACE_PGOFF_SHIFT) - 1)
 
-/* Readiness wait: mainline polls every second for up to 30 s. */
-static unsigned int ready_timeout_ms = 30000;
-static unsigned int ready_poll_ms = 1000;
-
-static int nvgrace_param_set_ms(const char *val, const struct kernel_param *kp,
-				unsigned int max)
-{
-	unsigned int ms;
-	int ret;
-
-	ret = kstrtouint(val, 0, &ms);
-	if (ret || ms < 1 || ms > max) {
-		pr_err("nvgrace-vfio-pci: %s must be a number of milliseconds from 1 to %u, not '%.*s'\n",
-		       kp->name, max, (int)strcspn(val, "\n"), val);
-		return -EINVAL;
-	}
-	WRITE_ONCE(*(unsigned int *)kp->arg, ms);
-	return 0;
-}
-
-static int nvgrace_param_set_timeout(const char *val,
-				     const struct kernel_param *kp)
-{
-	return nvgrace_param_set_ms(val, kp, 600000);
-}
-
-static int nvgrace_param_set_poll(const char *val,
-				  const struct kernel_param *kp)
-{
-	return nvgrace_param_set_ms(val, kp, 1000);
-}
-
-static const struct kernel_param_ops nvgrace_timeout_ops = {
-	.set = nvgrace_param_set_timeout,
-	.get = param_get_uint,
-};
-
-static const struct kernel_param_ops nvgrace_poll_ops = {
-	.set = nvgrace_param_set_poll,
-	.get = param_get_uint,
-};
-
-module_param_cb(ready_timeout_ms, &nvgrace_timeout_ops, &ready_timeout_ms,
-		0644);
-MODULE_PARM_DESC(ready_timeout_ms,
-		 "How long to wait for the GPU's C2C link and HBM training, in ms (1-600000, default 30000)");
-module_param_cb(ready_poll_ms, &nvgrace_poll_ops, &ready_poll_ms, 0644);
-MODULE_PARM_DESC(ready_poll_ms,
-		 "Interval between readiness checks, in ms (1-1000, default 1000)");
-
-struct nvgrace_mem_region {
-	phys_addr_t phys;	/* start of the region in device memory */
-	size_t length;		/* bytes of real memory */
-	size_t bar_size;	/* emulated BAR size: length rounded up */
-	__le64 bar_val;		/* what the guest wrote to the emulated BAR */
-	union {			/* kernel mapping for read()/write() */
-		void *memaddr;
-		void __iomem *ioaddr;
-	};
-	struct nvgrace_pfn_space poison;
-};
-
-enum nvgrace_fault_kind { NVGRACE_FAULT_PTE, NVGRACE_FAULT_PMD,
-			  NVGRACE_FAULT_PUD, NVGRACE_FAULT_KINDS };
-
-struct nvgrace_vfio_device {
-	struct vfio_pci_core_device core_device;
-	struct nvgrace_mem_region usemem;
-	struct nvgrace_mem_region resmem;	/* length 0 on Blackwell */
-	struct mutex remap_lock;		/* kernel mappings of regions */
-	void __iomem *regs;			/* BAR0 readiness registers */
-	bool has_mig_hw_bug;
-	bool reset_done;			/* readiness unknown since reset */
-	unsigned long reset_jiffies;		/* when that reset was done */
-	int cxl_dvsec;				/* CXL Device DVSEC, or 0 */
-
-	/* What firmware said, for sysfs. */
-	phys_addr_t mem_phys;
-	size_t mem_length;
-	int mem_status;
-
-	/* Observability. */
-	atomic_long_t faults[NVGRACE_FAULT_KINDS];
-	atomic_t resets;
-	unsigned int ready_wait_ms;		/* probe or reset to ready */
-
-#ifndef HAVE_VFIO_DEVICE_INODE
-	/*
-	 * Kernels without a per-device VFIO inode (mainline < 6.10) zap only
-	 * the VMAs vfio-pci-core created itself on reset and memory disable.
-	 * This driver tracks its own VMAs and zaps them at the same points.
-	 */
-	struct mutex vma_lock;
-	struct list_head vma_list;
-	unsigned long zap_gen;
-	atomic_t faults_blocked;		/* reset or decode change */
-#endif
-};
-
-static struct nvgrace_vfio_device *
-to_nvgrace(struct vfio_pci_core_device *core_device)
-{
-	return container_of(core_device, struct nvgrace_vfio_device,
-			    core_device);
-}
-
-static struct nvgrace_vfio_device *vdev_to_nvgrace(struct vfio_device *vdev)
-{
-	return container_of(vdev, struct nvgrace_vfio_device, core_device.vdev);
-}
-
-/* The emulated region with VFIO index @index, or NULL for a real one. */
-static struct nvgrace_mem_region *
-nvgrace_memregion(struct nvgrace_vfio_device *nvdev, unsigned int index)
-{
-	if (index == NVGRACE_USEMEM_INDEX && nvdev->usemem.length)
-		return &nvdev->usemem;
-	if (index == NVGRACE_RESMEM_INDEX && nvdev->resmem.length)
-		return &nvdev->resmem;
-	return NULL;
-}
-
-/*
- * Same test as mainline's __vfio_pci_memory_enabled() (exported only from
- * v6.19): memory decode on in the virtual command register and the device
- * not in D3.
- */
-static bool nvgrace_memory_enabled(struct vfio_pci_core_device *vdev)
-{
-	struct pci_dev *pdev = vdev->pdev;
-	u16 cmd = le16_to_cpu(*(__le16 *)&vdev->vconfig[PCI_COMMAND]);
-
-	/* current_state < PCI_D3hot, in a form sparse accepts */
-	return (pdev->current_state == PCI_D0 ||
-		pdev->current_state == PCI_D1 ||
-		pdev->current_state == PCI_D2) &&
-	       (pdev->no_command_memory || (cmd & PCI_COMMAND_MEMORY));
-}
-
-/* ---- device readiness ------------------------------------------------ */
-
-/* One look at the BAR0 registers: 0 ready, -EAGAIN not yet. */
-static int nvgrace_test_ready_regs(void __iomem *regs)
-{
-	if (ioread32(regs + NVGRACE_C2C_LINK_REG) == NVGRACE_READY &&
-	    ioread32(regs + NVGRACE_HBM_TRAINING_REG) == NVGRACE_READY)
-		return 0;
-	return -EAGAIN;
-}
-
-/* One look at the CXL Device DVSEC: 0 ready, -EAGAIN not yet, -ENODEV gone. */
-static int nvgrace_test_ready_cxl(struct nvgrace_vfio_device *nvdev,
-				  u32 *status)
-{
-	u32 val;
-
-	pci_read_config_dword(nvdev->core_device.pdev,
-			      nvdev->cxl_dvsec + PCI_DVSEC_CXL_RANGE_SIZE_LOW(0),
-			      &val);
-	if (val == ~0U)
-		return -ENODEV;
-	*status = val;
-	return nvgrace_cxl_mem_active(val) ? 0 : -EAGAIN;
-}
-
-/*
- * Until when a GPU that started training at @start may take. BAR0 registers:
- * ready_timeout_ms. CXL (mainline v7.2): Memory_Info_Valid within 1 s, then
- * Memory_Active within the timeout the device advertises (<= 256 s); here
- * both count from @start.
- */
-static unsigned long nvgrace_ready_deadline(struct nvgrace_vfio_device *nvdev,
-					    unsigned long start, u32 status)
-{
-	unsigned long ms = READ_ONCE(ready_timeout_ms);
-
-	if (nvdev->cxl_dvsec) {
-		ms = MSEC_PER_SEC;
-		if (status & NVGRACE_CXL_MEM_INFO_VALID)
-			ms += nvgrace_cxl_active_timeout_ms(status);
-	}
-	return start + msecs_to_jiffies(ms);
-}
-
-/*
- * Sleep one poll interval, holding no lock. Only a fatal signal ends the
- * wait (-EINTR); an early wake-up for any other reason just polls again.
- */
-static int nvgrace_poll_sleep(void)
-{
-	schedule_timeout_killable(msecs_to_jiffies(READ_ONCE(ready_poll_ms)));
-	return fatal_signal_pending(current) ? -EINTR : 0;
-}
-
-/*
- * Readiness at probe, no lock held: poll the registers (or the CXL DVSEC)
- * until ready, -ETIME at the deadline, -EINTR on a fatal signal.
- */
-static int nvgrace_probe_poll_ready(struct nvgrace_vfio_device *nvdev,
-				    void __iomem *regs)
-{
-	unsigned long start = jiffies;
-	u32 status = 0;
-	int ret;
-
-	for (;;) {
-		ret = nvdev->cxl_dvsec ? nvgrace_test_ready_cxl(nvdev, &status) :
-					 nvgrace_test_ready_regs(regs);
-		if (ret != -EAGAIN)
-			break;
-		if (time_after(jiffies,
-			       nvgrace_ready_deadline(nvdev, start, status)))
-			return -ETIME;
-		ret = nvgrace_poll_sleep();
-		if (ret)
-			return ret;
-	}
-	if (!ret)
-		WRITE_ONCE(nvdev->ready_wait_ms,
-			   jiffies_to_msecs(jiffies - start));
-	return ret;
-}
-
-#ifndef HAVE_VFIO_DEVICE_INODE
-static bool nvgrace_faults_blocked(struct nvgrace_vfio_device *nvdev)
-{
-	return atomic_read(&nvdev->faults_blocked);
-}
-#else
-static bool nvgrace_faults_blocked(struct nvgrace_vfio_device *nvdev)
-{
-	return false;
-}
-#endif
-
-/*
- * After a reset, before the first access, the GPU must be ready: speculative
- * CPU accesses to its memory before that log (harmless) corrected RAS
- * errors. One quick test with memory_lock held for read: 0 when ready (and
- * from then on without testing), -EAGAIN not yet, -EIO memory decode off or
- * D3 (the registers cannot be read), -ETIME not ready ready_timeout_ms after
- * the reset, -ENODEV the device is gone, -EBUSY a reset or memory-decode
- * change through this device's fd is under way (nvgrace_block_faults()).
- */
-static int nvgrace_test_ready(struct nvgrace_vfio_device *nvdev)
-{
-	struct vfio_pci_core_device *vdev = &nvdev->core_device;
-	unsigned long since;
-	u32 status = 0;
-	int ret;
-
-	lockdep_assert_held_read(&vdev->memory_lock);
-
-	if (nvgrace_faults_blocked(nvdev))
-		return -EBUSY;
-	if (!READ_ONCE(nvdev->reset_done))
-		return 0;
-	smp_rmb();	/* reset_jiffies after reset_done: nvgrace_reset_done() */
-	since = READ_ONCE(nvdev->reset_jiffies);
-	if (!nvgrace_memory_enabled(vdev))
-		return -EIO;
-
-	ret = nvdev->cxl_dvsec ? nvgrace_test_ready_cxl(nvdev, &status) :
-				 nvgrace_test_ready_regs(nvdev->regs);
-	if (ret == -EAGAIN &&
-	    time_after(jiffies, nvgrace_ready_deadline(nvdev, since, status)))
-		ret = -ETIME;
-	if (ret)
-		return ret;
-
-	WRITE_ONCE(nvdev->ready_wait_ms, jiffies_to_msecs(jiffies - since));
-	WRITE_ONCE(nvdev->reset_done, false);
-	return 0;
-}
-
-/* What nvgrace_lock_ready() may wait for, without any lock of its own. */
-#define NVGRACE_WAIT_READY	BIT(0)	/* the GPU to get ready */
-#define NVGRACE_WAIT_BUSY	BIT(1)	/* a blocking reset or decode change */
-
-/*
- * Take memory_lock for read with the GPU ready for access: the one readiness
- * retry of the fault and read()/write() paths. The wait never sleeps under
- * memory_lock: each poll takes the lock, tests once and drops it, so a
- * PCI_COMMAND write or a reset is never held up by a GPU still training.
- * Mainline (v7.3) sleeps up to the whole timeout under memory_lock (and the
- * mmap lock, in the fault path), and takes an early wake-up for a kill.
- * Returns 0 with the lock held, or an error without it; -EAGAIN (GPU not
- * ready yet) and -EBUSY (reset under way) unless @wait says to wait for it.
- */
-static int nvgrace_lock_ready(struct nvgrace_vfio_device *nvdev,
-			      unsigned int wait)
-{
-	struct rw_semaphore *lock = &nvdev->core_device.memory_lock;
-	int ret;
-
-	for (;;) {
-		down_read(lock);
-		ret = nvgrace_test_ready(nvdev);
-		if (!ret)
-			return 0;
-		up_read(lock);
-		if (ret == -EAGAIN && (wait & NVGRACE_WAIT_READY)) {
-			/* The test gives -ETIME, against the reset's deadline. */
-			ret = nvgrace_poll_sleep();
-		} else if (ret == -EBUSY && (wait & NVGRACE_WAIT_BUSY)) {
-			/* A reset or a config write: short, poll quickly. */
-			schedule_timeout_killable(msecs_to_jiffies(10));
-			ret = fatal_signal_pending(current) ? -EINTR : 0;
-		}
-		if (ret)
-			return ret;
-	}
-}
-
-/* ---- VMA tracking for kernels without a per-device inode -------------- */
-
 static const struct vm_operations_struct nvgrace_mmap_ops;
-
-#ifndef HAVE_VFIO_DEVICE_INODE
-struct nvgrace_vma {
-	struct list_head node;
-	struct vm_area_struct *vma;
-	unsigned long gen;
-};
-
-static void nvgrace_vma_add(struct nvgrace_vfio_device *nvdev,
-			    struct nvgrace_vma *t, struct vm_area_struct *vma)
-{
-	t->vma = vma;
-	t->gen = 0;
-	mutex_lock(&nvdev->vma_lock);
-	list_add(&t->node, &nvdev->vma_list);
-	mutex_unlock(&nvdev->vma_lock);
-}
-
-/* A VMA copied by fork, split or mremap: track the copy too. */
-static void nvgrace_vma_open(struct vm_area_struct *vma)
-{
-	struct nvgrace_vma *t;
-
-	t = kmalloc_obj(*t, GFP_KERNEL | __GFP_NOFAIL);
-
-	nvgrace_vma_add(vma->vm_private_data, t, vma);
-}
-
-static void nvgrace_vma_close(struct vm_area_struct *vma)
-{
-	struct nvgrace_vfio_device *nvdev = vma->vm_private_data;
-	struct nvgrace_vma *t;
-
-	mutex_lock(&nvdev->vma_lock);
-	list_for_each_entry(t, &nvdev->vma_list, node) {
-		if (t->vma == vma) {
-			list_del(&t->node);
-			kfree(t);
-			break;
-		}
-	}
-	mutex_unlock(&nvdev->vma_lock);
-}
-
-/*
- * Zap every mapping of the device memory. Page tables may only be walked
- * with the owning mm's mmap lock held, and vm_ops->close() runs under that
- * lock and takes vma_lock, so vma_lock is dropped around taking it: one mm
- * at a time, marking the VMAs done with a generation number.
- */
-static void nvgrace_zap_mappings(struct nvgrace_vfio_device *nvdev)
-{
-	struct nvgrace_vma *t;
-	unsigned long gen;
-
-	mutex_lock(&nvdev->vma_lock);
-	gen = ++nvdev->zap_gen;
-	for (;;) {
-		struct mm_struct *mm = NULL;
-
-		list_for_each_entry(t, &nvdev->vma_list, node) {
-			if (t->gen == gen)
-				continue;
-			if (mmget_not_zero(t->vma->vm_mm)) {
-				mm = t->vma->vm_mm;
-				break;
-			}
-			/* The mm is exiting: its mappings go with it. */
-			t->gen = gen;
-		}
-		mutex_unlock(&nvdev->vma_lock);
-		if (!mm)
-			return;
-
-		mmap_read_lock(mm);
-		mutex_lock(&nvdev->vma_lock);
-		list_for_each_entry(t, &nvdev->vma_list, node) {
-			struct vm_area_struct *vma = t->vma;
-
-			if (t->gen == gen || vma->vm_mm != mm)
-				continue;
-			t->gen = gen;
-			/* Skip a VMA munmap() has already detached. */
-			if (vma_lookup(mm, vma->vm_start) == vma)
-				zap_vma_ptes(vma, vma->vm_start,
-					     vma->vm_end - vma->vm_start);
-		}
-		mutex_unlock(&nvdev->vma_lock);
-		mmap_read_unlock(mm);
-		mmput(mm);
-		mutex_lock(&nvdev->vma_lock);
-	}
-}
-
-/*
- * Keep this driver's pages unmapped for the whole of a reset or a memory
- * decode change made through this device's fd. vfio-pci-core before v6.10
- * zaps only its own mappings under memory_lock; zapping ours only before
- * and after the operation left a window in which a fault mapped a page
- * again and it stayed mapped while the device was reset. So: block faults
- * (they wait, without their locks, see nvgrace_lock_ready()), wait out the
- * ones in flight (they hold memory_lock for read), zap; after the
- * operation zap again and unblock. A reset through a sibling device's fd
- * (a bus reset) gives this driver no hook before it: its mappings stay
- * until that reset is over, a limit of these kernels.
- */
-static void nvgrace_block_faults(struct nvgrace_vfio_device *nvdev)
-{
-	struct rw_semaphore *lock = &nvdev->core_device.memory_lock;
-
-	atomic_inc(&nvdev->faults_blocked);
-	down_write(lock);
-	up_write(lock);
-	nvgrace_zap_mappings(nvdev);
-}
-
-static void nvgrace_unblock_faults(struct nvgrace_vfio_device *nvdev)
-{
-	nvgrace_zap_mappings(nvdev);
-	atomic_dec(&nvdev->faults_blocked);
-}
-
-/* The address space all anon-inode files (so VFIO device files) share. */
-static struct address_space *nvgrace_anon_mapping;
-
-static int nvgrace_anon_mapping_init(void)
-{
-	static const struct file_operations fops = { .owner = THIS_MODULE };
-	struct file *file;
-
-	file = anon_inode_getfile("[nvgrace]", &fops, NULL, O_RDONLY);
-	if (IS_ERR(file))
-		return PTR_ERR(file);
-	nvgrace_anon_mapping = file->f_mapping;
-	fput(file);
-	return 0;
-}
-
-static struct address_space *
-nvgrace_device_mapping(struct nvgrace_vfio_device *nvdev)
-{
-	return nvgrace_anon_mapping;
-}
-#else
-/*
- * vfio-pci-core zaps the device inode's mappings, ours included, under
- * memory_lock: nothing to do or to block.
- */
-static void nvgrace_zap_mappings(struct nvgrace_vfio_device *nvdev)
-{
-}
-
-static void nvgrace_block_faults(struct nvgrace_vfio_device *nvdev)
-{
-}
-
-static void nvgrace_unblock_faults(struct nvgrace_vfio_device *nvdev)
-{
-}
-
-static int nvgrace_anon_mapping_init(void)
-{
-	return 0;
-}
-
-static struct address_space *
-nvgrace_device_mapping(struct nvgrace_vfio_device *nvdev)
-{
-	return nvdev->core_device.vdev.inode->i_mapping;
-}
-#endif
 
 /* ---- open / close ------------------------------------------------------ */
 
@@ -855,10 +355,7 @@ static const struct vm_operations_struct nvgrace_mmap_ops = {
 #ifdef NVGRACE_HUGE_FAULT
 	.huge_fault = nvgrace_huge_fault,
 #endif
-#ifndef HAVE_VFIO_DEVICE_INODE
-	.open = nvgrace_vma_open,
-	.close = nvgrace_vma_close,
-#endif
+	NVGRACE_TRACKER_VM_OPS
 };
 
 static int nvgrace_mmap(struct vfio_device *core_vdev,
@@ -868,6 +365,7 @@ static int nvgrace_mmap(struct vfio_device *core_vdev,
 	unsigned int index = vma->vm_pgoff >> NVGRACE_PGOFF_SHIFT;
 	struct nvgrace_mem_region *region;
 	u64 len, pgoff, end;
+	int ret;
 
 	region = nvgrace_memregion(nvdev, index);
 	if (!region)
@@ -884,19 +382,10 @@ static int nvgrace_mmap(struct vfio_device *core_vdev,
 	if (end > region->length)
 		return -EINVAL;
 
-#ifndef HAVE_VFIO_DEVICE_INODE
-	{
-		struct nvgrace_vma *t;
-
-		/* Zapping and poison handling find VMAs through this mapping. */
-		if (vma->vm_file->f_mapping != nvgrace_anon_mapping)
-			return -ENODEV;
-		t = kmalloc_obj(*t, GFP_KERNEL);
-		if (!t)
-			return -ENOMEM;
-		nvgrace_vma_add(nvdev, t, vma);
-	}
-#endif
+	/* Before v6.10: the driver's own list of its mappings (tracker.c). */
+	ret = nvgrace_track_vma(nvdev, vma);
+	if (ret)
+		return ret;
 
 	nvgrace_vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND |
 			     VM_DONTDUMP);
@@ -1646,21 +1135,14 @@ static int nvgrace_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return PTR_ERR(nvdev);
 
 	mutex_init(&nvdev->remap_lock);
-#ifndef HAVE_VFIO_DEVICE_INODE
-	mutex_init(&nvdev->vma_lock);
-	INIT_LIST_HEAD(&nvdev->vma_list);
-#endif
+	nvgrace_tracker_init(nvdev);
 	nvdev->mem_status = mem_status;
 	nvdev->cxl_dvsec = pci_find_dvsec_capability(pdev, PCI_VENDOR_ID_CXL,
 						     PCI_DVSEC_CXL_DEVICE);
 
 	ret = nvgrace_probe_wait_ready(nvdev);
-	if (ret) {
-		if (ret == -ETIME)
-			pci_err(pdev, "GPU not ready after %u ms (C2C link or HBM training), giving up\n",
-				READ_ONCE(ready_timeout_ms));
+	if (ret)
 		goto out_put_vdev;
-	}
 
 	nvdev->mem_phys = phys;
 	nvdev->mem_length = length;
@@ -1720,231 +1202,6 @@ static void nvgrace_reset_done(struct pci_dev *pdev)
 static const struct pci_error_handlers nvgrace_err_handlers = {
 	.error_detected	= vfio_pci_core_aer_err_detected,
 	.reset_done	= nvgrace_reset_done,
-};
-
-/* ---- sysfs: operator-visible state (see README) ----------------------- */
-
-static struct nvgrace_vfio_device *dev_to_nvgrace(struct device *dev)
-{
-	return to_nvgrace(dev_get_drvdata(dev));
-}
-
-static ssize_t mem_phys_show(struct device *dev, struct device_attribute *attr,
-			     char *buf)
-{
-	return sysfs_emit(buf, "0x%llx\n", (u64)dev_to_nvgrace(dev)->mem_phys);
-}
-static DEVICE_ATTR_RO(mem_phys);
-
-static ssize_t mem_length_show(struct device *dev,
-			       struct device_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%zu\n", dev_to_nvgrace(dev)->mem_length);
-}
-static DEVICE_ATTR_RO(mem_length);
-
-static ssize_t mem_status_show(struct device *dev,
-			       struct device_attribute *attr, char *buf)
-{
-	struct nvgrace_vfio_device *nvdev = dev_to_nvgrace(dev);
-
-	if (!nvdev->mem_status)
-		return sysfs_emit(buf, "ok\n");
-	if (nvdev->mem_status == -EINVAL)
-		return sysfs_emit(buf, "absent\n");
-	return sysfs_emit(buf, "invalid %d\n", nvdev->mem_status);
-}
-static DEVICE_ATTR_RO(mem_status);
-
-static ssize_t mode_show(struct device *dev, struct device_attribute *attr,
-			 char *buf)
-{
-	struct nvgrace_vfio_device *nvdev = dev_to_nvgrace(dev);
-
-	if (!nvdev->usemem.length)
-		return sysfs_emit(buf, "vfio-pci\n");
-	return sysfs_emit(buf, "%s\n", nvdev->has_mig_hw_bug ?
-			  "split" : "whole");
-}
-static DEVICE_ATTR_RO(mode);
-
-static ssize_t region_show(struct nvgrace_mem_region *region, char *buf)
-{
-	if (!region->length)
-		return sysfs_emit(buf, "none\n");
-	return sysfs_emit(buf, "0x%llx %zu %zu\n", (u64)region->phys,
-			  region->length, region->bar_size);
-}
-
-static ssize_t usemem_show(struct device *dev, struct device_attribute *attr,
-			   char *buf)
-{
-	return region_show(&dev_to_nvgrace(dev)->usemem, buf);
-}
-static DEVICE_ATTR_RO(usemem);
-
-static ssize_t resmem_show(struct device *dev, struct device_attribute *attr,
-			   char *buf)
-{
-	return region_show(&dev_to_nvgrace(dev)->resmem, buf);
-}
-static DEVICE_ATTR_RO(resmem);
-
-static ssize_t ready_wait_ms_show(struct device *dev,
-				  struct device_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%u\n", READ_ONCE(dev_to_nvgrace(dev)->ready_wait_ms));
-}
-static DEVICE_ATTR_RO(ready_wait_ms);
-
-static ssize_t resets_show(struct device *dev, struct device_attribute *attr,
-			   char *buf)
-{
-	return sysfs_emit(buf, "%d\n", atomic_read(&dev_to_nvgrace(dev)->resets));
-}
-static DEVICE_ATTR_RO(resets);
-
-/*
- * Poisoned pages of the device memory, recorded by nvgrace-poison while the
- * device is open (its ranges are registered from open to close). The
- * records outlive close: they go at unbind, or when an operator who knows
- * the memory is good again writes 0 here.
- */
-static ssize_t poisoned_show(struct device *dev, struct device_attribute *attr,
-			     char *buf)
-{
-	struct nvgrace_vfio_device *nvdev = dev_to_nvgrace(dev);
-
-	return sysfs_emit(buf, "%u\n",
-			  nvgrace_poison_count(&nvdev->usemem.poison) +
-			  nvgrace_poison_count(&nvdev->resmem.poison));
-}
-
-static ssize_t poisoned_store(struct device *dev,
-			      struct device_attribute *attr, const char *buf,
-			      size_t count)
-{
-	struct nvgrace_vfio_device *nvdev = dev_to_nvgrace(dev);
-	unsigned int val;
-
-	if (kstrtouint(buf, 0, &val) || val) {
-		dev_warn(dev, "poisoned: write 0 to clear the poison records\n");
-		return -EINVAL;
-	}
-	nvgrace_poison_clear(&nvdev->usemem.poison);
-	nvgrace_poison_clear(&nvdev->resmem.poison);
-	return count;
-}
-static DEVICE_ATTR_RW(poisoned);
-
-/*
- * One "0x<pfn>" per line, then "dropped <n>" when reports found the table
- * full; what does not fit in the sysfs page is left out.
- */
-static int poisoned_list_emit(struct nvgrace_pfn_space *space, char *buf,
-			      int len)
-{
-	unsigned long *pfns, dropped;
-	unsigned int nr, i;
-
-	nr = nvgrace_poison_pfns(space, NULL, 0, &dropped);
-	if (nr) {
-		pfns = kmalloc_array(nr, sizeof(*pfns), GFP_KERNEL);
-		if (!pfns)
-			return -ENOMEM;
-		/* Records may have come or gone since: print what is copied. */
-		nr = min(nvgrace_poison_pfns(space, pfns, nr, &dropped), nr);
-		for (i = 0; i < nr && len < PAGE_SIZE - 32; i++)
-			len += sysfs_emit_at(buf, len, "%#lx\n", pfns[i]);
-		kfree(pfns);
-	}
-	if (dropped)
-		len += sysfs_emit_at(buf, len, "dropped %lu\n", dropped);
-	return len;
-}
-
-static ssize_t poisoned_list_show(struct device *dev,
-				  struct device_attribute *attr, char *buf)
-{
-	struct nvgrace_vfio_device *nvdev = dev_to_nvgrace(dev);
-	int len;
-
-	len = poisoned_list_emit(&nvdev->usemem.poison, buf, 0);
-	if (len < 0)
-		return len;
-	return poisoned_list_emit(&nvdev->resmem.poison, buf, len);
-}
-static DEVICE_ATTR_RO(poisoned_list);
-
-static ssize_t faults_show(struct device *dev, enum nvgrace_fault_kind kind,
-			   char *buf)
-{
-	return sysfs_emit(buf, "%ld\n",
-			  atomic_long_read(&dev_to_nvgrace(dev)->faults[kind]));
-}
-
-static ssize_t faults_pte_show(struct device *dev,
-			       struct device_attribute *attr, char *buf)
-{
-	return faults_show(dev, NVGRACE_FAULT_PTE, buf);
-}
-static DEVICE_ATTR_RO(faults_pte);
-
-static ssize_t faults_pmd_show(struct device *dev,
-			       struct device_attribute *attr, char *buf)
-{
-	return faults_show(dev, NVGRACE_FAULT_PMD, buf);
-}
-static DEVICE_ATTR_RO(faults_pmd);
-
-static ssize_t faults_pud_show(struct device *dev,
-			       struct device_attribute *attr, char *buf)
-{
-	return faults_show(dev, NVGRACE_FAULT_PUD, buf);
-}
-static DEVICE_ATTR_RO(faults_pud);
-
-static ssize_t huge_orders_show(struct device *dev,
-				struct device_attribute *attr, char *buf)
-{
-	/* Which mapping sizes this kernel lets the fault handler use. */
-	return sysfs_emit(buf, "pte%s%s\n",
-#ifdef NVGRACE_HUGE_FAULT
-			  IS_ENABLED(CONFIG_ARCH_SUPPORTS_PMD_PFNMAP) ? " pmd" : "",
-			  nvgrace_can_insert_pud() ? " pud" : ""
-#else
-			  "", ""
-#endif
-			  );
-}
-static DEVICE_ATTR_RO(huge_orders);
-
-static struct attribute *nvgrace_vfio_attrs[] = {
-	&dev_attr_mem_phys.attr,
-	&dev_attr_mem_length.attr,
-	&dev_attr_mem_status.attr,
-	&dev_attr_mode.attr,
-	&dev_attr_usemem.attr,
-	&dev_attr_resmem.attr,
-	&dev_attr_ready_wait_ms.attr,
-	&dev_attr_resets.attr,
-	&dev_attr_faults_pte.attr,
-	&dev_attr_faults_pmd.attr,
-	&dev_attr_faults_pud.attr,
-	&dev_attr_huge_orders.attr,
-	&dev_attr_poisoned.attr,
-	&dev_attr_poisoned_list.attr,
-	NULL,
-};
-
-static const struct attribute_group nvgrace_vfio_group = {
-	.name = "nvgrace",
-	.attrs = nvgrace_vfio_attrs,
-};
-
-static const struct attribute_group *nvgrace_vfio_groups[] = {
-	&nvgrace_vfio_group,
-	NULL,
 };
 
 /* Every ID is override-only: the driver binds through driver_override. */
