@@ -21,6 +21,48 @@
  * The driver binds only through driver_override (all its IDs are
  * override-only), so it never takes a GPU away from another driver by
  * accident.
+ *
+ * This file is shaped like mainline's drivers/vfio/pci/nvgrace-gpu/main.c:
+ * its functions, in mainline's order and under mainline's names where one
+ * matches, so that a sync with upstream is a function-by-function diff.
+ * What only this driver has lives elsewhere (nvgrace.h lists the files):
+ * the readiness waits (ready.c, mainline's wait/check_device_ready
+ * functions), the pre-6.10 mapping tracker (tracker.c), the operator sysfs
+ * (sysfs.c). The device structure keeps its own name (struct
+ * nvgrace_vfio_device in nvgrace.h, mainline's nvgrace_gpu_pci_core_device)
+ * and the decisions KUnit tests (BAR value, region split, MIG and CXL
+ * decoding, access overlap) are in layout.h.
+ *
+ * Functions that differ from mainline's of the same name, and why (the
+ * comments at the code say more):
+ * - nvgrace_gpu_memregion(): usemem is an emulated region only when the
+ *   firmware window was usable; otherwise the device is plain vfio-pci.
+ * - nvgrace_gpu_vfio_pci_register_pfn_range(): registers with nvgrace-poison,
+ *   which uses the kernel's pfn_address_space where it exists (v6.19) and
+ *   its own routing before.
+ * - nvgrace_gpu_open_device(): maps only the readiness registers of BAR0
+ *   (the core's BAR map helper changed twice) and registers both regions.
+ * - nvgrace_gpu_vfio_pci_huge_fault(): waits for readiness without holding
+ *   memory_lock or the fault's lock (retrying the fault), refuses poisoned
+ *   pages, maps the 2 MiB block around a 4 KiB fault, counts faults.
+ * - nvgrace_gpu_mmap(): refuses the BAR's padding and private mappings, and
+ *   tracks the VMA before v6.10.
+ * - nvgrace_gpu_ioctl(): no ioeventfd on the emulated BARs; resets block
+ *   faults where the core cannot zap this driver's mappings; before v6.19
+ *   also region info (nvgrace_ioctl_region_info()).
+ * - nvgrace_gpu_read_config_emu(), nvgrace_gpu_write_config_emu(): an
+ *   access spanning both emulated BARs, bytes before a BAR register, and
+ *   decode or power changes that must zap.
+ * - nvgrace_gpu_read(), nvgrace_gpu_write(): one path (nvgrace_rw()) through
+ *   a kernel bounce buffer, never touching user memory under memory_lock
+ *   (mainline can deadlock there), and refusing poisoned pages.
+ * - nvgrace_gpu_fetch_memory_property(): also refuses a wrapping window;
+ *   nvgrace_check_window() (not in mainline) refuses unaligned, tiny,
+ *   System-RAM-overlapping or oversized windows.
+ * - nvgrace_gpu_probe_check_device_ready(): polls with module parameters
+ *   (ready.c); nvgrace_gpu_vfio_pci_reset_done() also counts resets.
+ * - nvgrace_device_feature(): not in mainline: zaps on low-power entry
+ *   before v6.10.
  */
 
 #include <linux/device.h>
@@ -58,18 +100,30 @@
 #define NVGRACE_PGOFF_SHIFT		(VFIO_PCI_OFFSET_SHIFT - PAGE_SHIFT)
 #define NVGRACE_PGOFF_MASK		((1UL << NVGRACE_PGOFF_SHIFT) - 1)
 
-static const struct vm_operations_struct nvgrace_mmap_ops;
+static const struct vm_operations_struct nvgrace_gpu_vfio_pci_mmap_ops;
 
 /* ---- open / close ------------------------------------------------------ */
 
-static void nvgrace_reset_bar_emu(struct nvgrace_vfio_device *nvdev)
+static void
+nvgrace_gpu_init_fake_bar_emu_regs(struct nvgrace_vfio_device *nvdev)
 {
 	nvdev->usemem.bar_val = 0;
 	nvdev->resmem.bar_val = 0;
 }
 
-static int nvgrace_pfn_to_vma_pgoff(struct vm_area_struct *vma,
-				    unsigned long pfn, pgoff_t *pgoff)
+/* The emulated region with VFIO index @index, or NULL for a real one. */
+static struct nvgrace_mem_region *
+nvgrace_gpu_memregion(unsigned int index, struct nvgrace_vfio_device *nvdev)
+{
+	if (index == NVGRACE_USEMEM_INDEX && nvdev->usemem.length)
+		return &nvdev->usemem;
+	if (index == NVGRACE_RESMEM_INDEX && nvdev->resmem.length)
+		return &nvdev->resmem;
+	return NULL;
+}
+
+static int nvgrace_gpu_pfn_to_vma_pgoff(struct vm_area_struct *vma,
+					unsigned long pfn, pgoff_t *pgoff)
 {
 	struct nvgrace_vfio_device *nvdev = vma->vm_private_data;
 	unsigned int index = vma->vm_pgoff >> NVGRACE_PGOFF_SHIFT;
@@ -77,9 +131,9 @@ static int nvgrace_pfn_to_vma_pgoff(struct vm_area_struct *vma,
 	struct nvgrace_mem_region *region;
 	unsigned long first, off;
 
-	if (vma->vm_ops != &nvgrace_mmap_ops || !nvdev)
+	if (vma->vm_ops != &nvgrace_gpu_vfio_pci_mmap_ops || !nvdev)
 		return -ENOENT;
-	region = nvgrace_memregion(nvdev, index);
+	region = nvgrace_gpu_memregion(index, nvdev);
 	if (!region)
 		return -EINVAL;
 	first = PHYS_PFN(region->phys);
@@ -92,21 +146,22 @@ static int nvgrace_pfn_to_vma_pgoff(struct vm_area_struct *vma,
 	return 0;
 }
 
-static int nvgrace_register_poison(struct nvgrace_vfio_device *nvdev,
-				   struct nvgrace_mem_region *region)
+static int
+nvgrace_gpu_vfio_pci_register_pfn_range(struct nvgrace_vfio_device *nvdev,
+					struct nvgrace_mem_region *region)
 {
 	struct nvgrace_pfn_space *space = &region->poison;
 
 	space->pfn_first = PHYS_PFN(region->phys);
 	space->pfn_last = space->pfn_first + (region->length >> PAGE_SHIFT) - 1;
 	space->mapping = nvgrace_device_mapping(nvdev);
-	space->pfn_to_vma_pgoff = nvgrace_pfn_to_vma_pgoff;
+	space->pfn_to_vma_pgoff = nvgrace_gpu_pfn_to_vma_pgoff;
 	/* The fault path checks for poison and maps under memory_lock. */
 	space->fault_lock = &nvdev->core_device.memory_lock;
 	return nvgrace_poison_register(space);
 }
 
-static int nvgrace_open_device(struct vfio_device *core_vdev)
+static int nvgrace_gpu_open_device(struct vfio_device *core_vdev)
 {
 	struct nvgrace_vfio_device *nvdev = vdev_to_nvgrace(core_vdev);
 	struct vfio_pci_core_device *vdev = &nvdev->core_device;
@@ -117,7 +172,7 @@ static int nvgrace_open_device(struct vfio_device *core_vdev)
 	if (ret)
 		return ret;
 
-	nvgrace_reset_bar_emu(nvdev);
+	nvgrace_gpu_init_fake_bar_emu_regs(nvdev);
 
 	/*
 	 * The readiness registers after a reset. Mainline uses vfio-pci-core's
@@ -134,11 +189,12 @@ static int nvgrace_open_device(struct vfio_device *core_vdev)
 	}
 
 	if (nvdev->resmem.length) {
-		ret = nvgrace_register_poison(nvdev, &nvdev->resmem);
+		ret = nvgrace_gpu_vfio_pci_register_pfn_range(nvdev,
+							      &nvdev->resmem);
 		if (ret)
 			goto out_unmap;
 	}
-	ret = nvgrace_register_poison(nvdev, &nvdev->usemem);
+	ret = nvgrace_gpu_vfio_pci_register_pfn_range(nvdev, &nvdev->usemem);
 	if (ret)
 		goto out_unregister;
 
@@ -158,7 +214,7 @@ out_disable:
 	return ret;
 }
 
-static void nvgrace_close_device(struct vfio_device *core_vdev)
+static void nvgrace_gpu_close_device(struct vfio_device *core_vdev)
 {
 	struct nvgrace_vfio_device *nvdev = vdev_to_nvgrace(core_vdev);
 
@@ -287,7 +343,8 @@ static vm_fault_t nvgrace_fault_wait_ready(struct vm_fault *vmf,
 	return VM_FAULT_RETRY;
 }
 
-static vm_fault_t nvgrace_huge_fault(struct vm_fault *vmf, unsigned int order)
+static vm_fault_t nvgrace_gpu_vfio_pci_huge_fault(struct vm_fault *vmf,
+						  unsigned int order)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	struct nvgrace_vfio_device *nvdev = vma->vm_private_data;
@@ -298,7 +355,7 @@ static vm_fault_t nvgrace_huge_fault(struct vm_fault *vmf, unsigned int order)
 	vm_fault_t ret;
 	int rc;
 
-	region = nvgrace_memregion(nvdev, index);
+	region = nvgrace_gpu_memregion(index, nvdev);
 	if (!region)
 		return VM_FAULT_SIGBUS;
 
@@ -345,21 +402,21 @@ static vm_fault_t nvgrace_huge_fault(struct vm_fault *vmf, unsigned int order)
 	return ret;
 }
 
-static vm_fault_t nvgrace_fault(struct vm_fault *vmf)
+static vm_fault_t nvgrace_gpu_vfio_pci_fault(struct vm_fault *vmf)
 {
-	return nvgrace_huge_fault(vmf, 0);
+	return nvgrace_gpu_vfio_pci_huge_fault(vmf, 0);
 }
 
-static const struct vm_operations_struct nvgrace_mmap_ops = {
-	.fault = nvgrace_fault,
+static const struct vm_operations_struct nvgrace_gpu_vfio_pci_mmap_ops = {
+	.fault = nvgrace_gpu_vfio_pci_fault,
 #ifdef NVGRACE_HUGE_FAULT
-	.huge_fault = nvgrace_huge_fault,
+	.huge_fault = nvgrace_gpu_vfio_pci_huge_fault,
 #endif
 	NVGRACE_TRACKER_VM_OPS
 };
 
-static int nvgrace_mmap(struct vfio_device *core_vdev,
-			struct vm_area_struct *vma)
+static int nvgrace_gpu_mmap(struct vfio_device *core_vdev,
+			    struct vm_area_struct *vma)
 {
 	struct nvgrace_vfio_device *nvdev = vdev_to_nvgrace(core_vdev);
 	unsigned int index = vma->vm_pgoff >> NVGRACE_PGOFF_SHIFT;
@@ -367,7 +424,7 @@ static int nvgrace_mmap(struct vfio_device *core_vdev,
 	u64 len, pgoff, end;
 	int ret;
 
-	region = nvgrace_memregion(nvdev, index);
+	region = nvgrace_gpu_memregion(index, nvdev);
 	if (!region)
 		return vfio_pci_core_mmap(core_vdev, vma);
 
@@ -400,7 +457,7 @@ static int nvgrace_mmap(struct vfio_device *core_vdev,
 	}
 	/* usemem keeps the default, cacheable, page protection. */
 
-	vma->vm_ops = &nvgrace_mmap_ops;
+	vma->vm_ops = &nvgrace_gpu_vfio_pci_mmap_ops;
 	vma->vm_private_data = nvdev;
 	return 0;
 }
@@ -438,14 +495,14 @@ static int nvgrace_region_info_caps(struct nvgrace_vfio_device *nvdev,
 }
 
 #ifdef HAVE_VFIO_DEVICE_OPS_GET_REGION_INFO_CAPS
-static int nvgrace_get_region_info_caps(struct vfio_device *core_vdev,
-					struct vfio_region_info *info,
-					struct vfio_info_cap *caps)
+static int nvgrace_gpu_ioctl_get_region_info(struct vfio_device *core_vdev,
+					     struct vfio_region_info *info,
+					     struct vfio_info_cap *caps)
 {
 	struct nvgrace_vfio_device *nvdev = vdev_to_nvgrace(core_vdev);
 	struct nvgrace_mem_region *region;
 
-	region = nvgrace_memregion(nvdev, info->index);
+	region = nvgrace_gpu_memregion(info->index, nvdev);
 	if (!region)
 		return vfio_pci_ioctl_get_region_info(core_vdev, info, caps);
 	return nvgrace_region_info_caps(nvdev, region, info, caps);
@@ -467,7 +524,7 @@ static long nvgrace_ioctl_region_info(struct vfio_device *core_vdev,
 	if (info.argsz < minsz)
 		return -EINVAL;
 
-	region = nvgrace_memregion(nvdev, info.index);
+	region = nvgrace_gpu_memregion(info.index, nvdev);
 	if (!region)
 		return vfio_pci_core_ioctl(core_vdev, VFIO_DEVICE_GET_REGION_INFO,
 					   arg);
@@ -496,8 +553,8 @@ static long nvgrace_ioctl_region_info(struct vfio_device *core_vdev,
 }
 #endif
 
-static long nvgrace_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
-			  unsigned long arg)
+static long nvgrace_gpu_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
+			      unsigned long arg)
 {
 	struct nvgrace_vfio_device *nvdev = vdev_to_nvgrace(core_vdev);
 	long ret;
@@ -511,7 +568,7 @@ static long nvgrace_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
 		return nvgrace_ioctl_region_info(core_vdev, arg);
 #endif
 	case VFIO_DEVICE_RESET:
-		nvgrace_reset_bar_emu(nvdev);
+		nvgrace_gpu_init_fake_bar_emu_regs(nvdev);
 		fallthrough;
 	case VFIO_DEVICE_PCI_HOT_RESET:
 		/* Where the core cannot zap this driver's mappings. */
@@ -539,9 +596,9 @@ static int nvgrace_device_feature(struct vfio_device *core_vdev, u32 flags,
 
 /* ---- config space: the emulated BARs ----------------------------------- */
 
-static ssize_t nvgrace_read_config(struct nvgrace_vfio_device *nvdev,
-				   char __user *buf, size_t count,
-				   loff_t *ppos)
+static ssize_t nvgrace_gpu_read_config_emu(struct nvgrace_vfio_device *nvdev,
+					   char __user *buf, size_t count,
+					   loff_t *ppos)
 {
 	u64 pos = *ppos & VFIO_PCI_OFFSET_MASK;
 	static const struct {
@@ -566,7 +623,7 @@ static ssize_t nvgrace_read_config(struct nvgrace_vfio_device *nvdev,
 		size_t off, n, reg_off;
 		__le64 val;
 
-		region = nvgrace_memregion(nvdev, bars[i].index);
+		region = nvgrace_gpu_memregion(bars[i].index, nvdev);
 		if (!region || !nvgrace_intersect(pos, ret, bars[i].reg,
 						  sizeof(val), &off, &n,
 						  &reg_off))
@@ -581,9 +638,9 @@ static ssize_t nvgrace_read_config(struct nvgrace_vfio_device *nvdev,
 	return ret;
 }
 
-static ssize_t nvgrace_write_config(struct nvgrace_vfio_device *nvdev,
-				    const char __user *buf, size_t count,
-				    loff_t *ppos)
+static ssize_t nvgrace_gpu_write_config_emu(struct nvgrace_vfio_device *nvdev,
+					    const char __user *buf,
+					    size_t count, loff_t *ppos)
 {
 	struct vfio_pci_core_device *vdev = &nvdev->core_device;
 	u64 pos = *ppos & VFIO_PCI_OFFSET_MASK;
@@ -601,7 +658,7 @@ static ssize_t nvgrace_write_config(struct nvgrace_vfio_device *nvdev,
 	for (i = 0; i < ARRAY_SIZE(bars); i++) {
 		struct nvgrace_mem_region *region;
 
-		region = nvgrace_memregion(nvdev, bars[i].index);
+		region = nvgrace_gpu_memregion(bars[i].index, nvdev);
 		if (!region || !nvgrace_intersect(pos, count, bars[i].reg,
 						  sizeof(u64), &off, &n,
 						  &reg_off))
@@ -639,8 +696,8 @@ static ssize_t nvgrace_write_config(struct nvgrace_vfio_device *nvdev,
 
 /* ---- read() / write() on the emulated regions ------------------------- */
 
-static int nvgrace_map_region(struct nvgrace_vfio_device *nvdev,
-			      struct nvgrace_mem_region *region)
+static int nvgrace_gpu_map_device_mem(struct nvgrace_vfio_device *nvdev,
+				      struct nvgrace_mem_region *region)
 {
 	int ret = 0;
 
@@ -700,12 +757,13 @@ static int nvgrace_mem_copy(struct nvgrace_vfio_device *nvdev,
  * read() and write() go through a kernel bounce buffer, a chunk at a time,
  * and touch user memory only without memory_lock. The user buffer may be a
  * mapping of this same device: copying to or from it can fault into
- * nvgrace_huge_fault(), which takes memory_lock for read again, and a
- * writer of memory_lock (a PCI_COMMAND write, a reset) queued between the
- * two acquisitions would wait for the first while the second waits for it:
- * a deadlock no signal breaks. vfio-pci-core's do_io_rw bounces through a
- * register-sized variable for the same reason; mainline nvgrace-gpu (v7.3)
- * copies to and from user memory under memory_lock, and has this deadlock.
+ * nvgrace_gpu_vfio_pci_huge_fault(), which takes memory_lock for read
+ * again, and a writer of memory_lock (a PCI_COMMAND write, a reset) queued
+ * between the two acquisitions would wait for the first while the second
+ * waits for it: a deadlock no signal breaks. vfio-pci-core's do_io_rw
+ * bounces through a register-sized variable for the same reason; mainline
+ * nvgrace-gpu (v7.3) copies to and from user memory under memory_lock, and
+ * has this deadlock.
  */
 #define NVGRACE_RW_CHUNK	SZ_64K
 
@@ -718,7 +776,7 @@ static ssize_t nvgrace_mem_chunks(struct nvgrace_vfio_device *nvdev,
 	void *bounce;
 	int ret;
 
-	ret = nvgrace_map_region(nvdev, region);
+	ret = nvgrace_gpu_map_device_mem(nvdev, region);
 	if (ret)
 		return ret;
 
@@ -807,7 +865,7 @@ static ssize_t nvgrace_rw(struct vfio_device *core_vdev, char __user *buf,
 	struct device *dev = &nvdev->core_device.pdev->dev;
 	ssize_t ret;
 
-	region = nvgrace_memregion(nvdev, index);
+	region = nvgrace_gpu_memregion(index, nvdev);
 	if (region) {
 		if (pm_runtime_resume_and_get(dev))
 			return -EIO;
@@ -817,21 +875,23 @@ static ssize_t nvgrace_rw(struct vfio_device *core_vdev, char __user *buf,
 	}
 
 	if (index == VFIO_PCI_CONFIG_REGION_INDEX)
-		return write ? nvgrace_write_config(nvdev, buf, count, ppos) :
-			       nvgrace_read_config(nvdev, buf, count, ppos);
+		return write ?
+			nvgrace_gpu_write_config_emu(nvdev, buf, count, ppos) :
+			nvgrace_gpu_read_config_emu(nvdev, buf, count, ppos);
 
 	return write ? vfio_pci_core_write(core_vdev, buf, count, ppos) :
 		       vfio_pci_core_read(core_vdev, buf, count, ppos);
 }
 
-static ssize_t nvgrace_read(struct vfio_device *core_vdev, char __user *buf,
-			    size_t count, loff_t *ppos)
+static ssize_t nvgrace_gpu_read(struct vfio_device *core_vdev, char __user *buf,
+				size_t count, loff_t *ppos)
 {
 	return nvgrace_rw(core_vdev, buf, count, ppos, false);
 }
 
-static ssize_t nvgrace_write(struct vfio_device *core_vdev,
-			     const char __user *buf, size_t count, loff_t *ppos)
+static ssize_t nvgrace_gpu_write(struct vfio_device *core_vdev,
+				 const char __user *buf, size_t count,
+				 loff_t *ppos)
 {
 	return nvgrace_rw(core_vdev, (char __user *)buf, count, ppos, true);
 }
@@ -853,7 +913,7 @@ static int nvgrace_get_dmabuf_phys(struct vfio_pci_core_device *vdev,
 {
 	struct nvgrace_mem_region *region;
 
-	region = nvgrace_memregion(to_nvgrace(vdev), region_index);
+	region = nvgrace_gpu_memregion(region_index, to_nvgrace(vdev));
 	if (!region)
 		return vfio_pci_core_get_dmabuf_phys(vdev, provider,
 						     region_index, phys_vec,
@@ -865,18 +925,18 @@ static int nvgrace_get_dmabuf_phys(struct vfio_pci_core_device *vdev,
 					   region->phys, region->length);
 }
 
-static const struct vfio_pci_device_ops nvgrace_pci_dev_ops = {
+static const struct vfio_pci_device_ops nvgrace_gpu_pci_dev_ops = {
 	.get_dmabuf_phys = nvgrace_get_dmabuf_phys,
 };
 
-static const struct vfio_pci_device_ops nvgrace_pci_dev_core_ops = {
+static const struct vfio_pci_device_ops nvgrace_gpu_pci_dev_core_ops = {
 	.get_dmabuf_phys = vfio_pci_core_get_dmabuf_phys,
 };
 
 static void nvgrace_set_pci_ops(struct nvgrace_vfio_device *nvdev)
 {
 	nvdev->core_device.pci_ops = nvdev->usemem.length ?
-		&nvgrace_pci_dev_ops : &nvgrace_pci_dev_core_ops;
+		&nvgrace_gpu_pci_dev_ops : &nvgrace_gpu_pci_dev_core_ops;
 }
 #else
 static void nvgrace_set_pci_ops(struct nvgrace_vfio_device *nvdev)
@@ -913,22 +973,22 @@ static void nvgrace_set_pci_ops(struct nvgrace_vfio_device *nvdev)
 	NVGRACE_OPS_TOKEN NVGRACE_OPS_IOMMUFD NVGRACE_OPS_DETACH
 
 /* With device memory: the emulated regions. */
-static const struct vfio_device_ops nvgrace_vfio_ops = {
+static const struct vfio_device_ops nvgrace_gpu_pci_ops = {
 	.name		= "nvgrace-vfio-pci",
-	.open_device	= nvgrace_open_device,
-	.close_device	= nvgrace_close_device,
-	.ioctl		= nvgrace_ioctl,
+	.open_device	= nvgrace_gpu_open_device,
+	.close_device	= nvgrace_gpu_close_device,
+	.ioctl		= nvgrace_gpu_ioctl,
 #ifdef HAVE_VFIO_DEVICE_OPS_GET_REGION_INFO_CAPS
-	.get_region_info_caps = nvgrace_get_region_info_caps,
+	.get_region_info_caps = nvgrace_gpu_ioctl_get_region_info,
 #endif
 	.device_feature	= nvgrace_device_feature,
-	.read		= nvgrace_read,
-	.write		= nvgrace_write,
-	.mmap		= nvgrace_mmap,
+	.read		= nvgrace_gpu_read,
+	.write		= nvgrace_gpu_write,
+	.mmap		= nvgrace_gpu_mmap,
 	NVGRACE_OPS_COMMON
 };
 
-static int nvgrace_core_open_device(struct vfio_device *core_vdev)
+static int nvgrace_gpu_core_open_device(struct vfio_device *core_vdev)
 {
 	struct vfio_pci_core_device *vdev =
 		container_of(core_vdev, struct vfio_pci_core_device, vdev);
@@ -942,9 +1002,9 @@ static int nvgrace_core_open_device(struct vfio_device *core_vdev)
 }
 
 /* Without usable device-memory properties: exactly vfio-pci. */
-static const struct vfio_device_ops nvgrace_vfio_core_ops = {
+static const struct vfio_device_ops nvgrace_gpu_pci_core_ops = {
 	.name		= "nvgrace-vfio-pci-core",
-	.open_device	= nvgrace_core_open_device,
+	.open_device	= nvgrace_gpu_core_open_device,
 	.close_device	= vfio_pci_core_close_device,
 	.ioctl		= vfio_pci_core_ioctl,
 #ifdef HAVE_VFIO_DEVICE_OPS_GET_REGION_INFO_CAPS
@@ -966,7 +1026,8 @@ static const struct vfio_device_ops nvgrace_vfio_core_ops = {
  * report of a C2C link failure) is -ENOMEM. Beyond mainline, a window that
  * wraps around the physical address space is -EOVERFLOW too.
  */
-static int nvgrace_read_mem_props(struct pci_dev *pdev, u64 *phys, u64 *length)
+static int nvgrace_gpu_fetch_memory_property(struct pci_dev *pdev, u64 *phys,
+					     u64 *length)
 {
 	int ret;
 
@@ -989,63 +1050,6 @@ static int nvgrace_read_mem_props(struct pci_dev *pdev, u64 *phys, u64 *length)
 	if (*phys + *length - 1 < *phys)
 		return -EOVERFLOW;
 	return 0;
-}
-
-static bool nvgrace_has_mig_hw_bug(struct pci_dev *pdev)
-{
-	u16 bitmap = 0;
-	int dvsec;
-
-	dvsec = pci_find_dvsec_capability(pdev, PCI_VENDOR_ID_NVIDIA,
-					  NVGRACE_DVSEC_GPU_CAP);
-	if (dvsec)
-		pci_read_config_word(pdev, dvsec + NVGRACE_DVSEC_BITMAP,
-				     &bitmap);
-	return nvgrace_mig_hw_bug(dvsec, bitmap);
-}
-
-/*
- * Grace Blackwell trains HBM after boot, so the GPU may not be ready when
- * the driver binds: wait for the C2C link and HBM training registers (or
- * the CXL DVSEC on Blackwell-Next). Harmless on Hopper. A GPU that never
- * gets ready fails the probe with -ETIME.
- */
-static int nvgrace_probe_wait_ready(struct nvgrace_vfio_device *nvdev)
-{
-	struct pci_dev *pdev = nvdev->core_device.pdev;
-	void __iomem *regs;
-	int ret;
-
-	if (nvdev->cxl_dvsec)
-		return nvgrace_probe_poll_ready(nvdev, NULL);
-
-	if (!(pci_resource_flags(pdev, 0) & IORESOURCE_MEM) ||
-	    pci_resource_len(pdev, 0) < NVGRACE_REGS_LEN) {
-		pci_err(pdev, "BAR0 is not a memory BAR of at least %#x bytes: no readiness registers\n",
-			NVGRACE_REGS_LEN);
-		return -ENODEV;
-	}
-
-	ret = pci_enable_device_mem(pdev);
-	if (ret)
-		return ret;
-	ret = pci_request_selected_regions(pdev, BIT(0), KBUILD_MODNAME);
-	if (ret)
-		goto out_disable;
-	regs = pci_iomap_range(pdev, 0, 0, NVGRACE_REGS_LEN);
-	if (!regs) {
-		ret = -ENOMEM;
-		goto out_release;
-	}
-
-	ret = nvgrace_probe_poll_ready(nvdev, regs);
-
-	pci_iounmap(pdev, regs);
-out_release:
-	pci_release_selected_regions(pdev, BIT(0));
-out_disable:
-	pci_disable_device(pdev);
-	return ret;
 }
 
 /*
@@ -1100,8 +1104,8 @@ static int nvgrace_check_window(struct pci_dev *pdev, u64 phys, u64 length,
 	return ret;
 }
 
-static void nvgrace_init_regions(struct nvgrace_vfio_device *nvdev,
-				 const struct nvgrace_layout *l)
+static void nvgrace_gpu_init_nvdev_struct(struct nvgrace_vfio_device *nvdev,
+					  const struct nvgrace_layout *l)
 {
 	nvdev->usemem.phys = l->use_phys;
 	nvdev->usemem.length = l->use_len;
@@ -1111,23 +1115,82 @@ static void nvgrace_init_regions(struct nvgrace_vfio_device *nvdev,
 	nvdev->resmem.bar_size = l->res_bar;
 }
 
-static int nvgrace_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+static bool nvgrace_gpu_has_mig_hw_bug(struct pci_dev *pdev)
 {
-	const struct vfio_device_ops *ops = &nvgrace_vfio_core_ops;
+	u16 bitmap = 0;
+	int dvsec;
+
+	dvsec = pci_find_dvsec_capability(pdev, PCI_VENDOR_ID_NVIDIA,
+					  NVGRACE_DVSEC_GPU_CAP);
+	if (dvsec)
+		pci_read_config_word(pdev, dvsec + NVGRACE_DVSEC_BITMAP,
+				     &bitmap);
+	return nvgrace_mig_hw_bug(dvsec, bitmap);
+}
+
+/*
+ * Grace Blackwell trains HBM after boot, so the GPU may not be ready when
+ * the driver binds: wait for the C2C link and HBM training registers (or
+ * the CXL DVSEC on Blackwell-Next). Harmless on Hopper. A GPU that never
+ * gets ready fails the probe with -ETIME.
+ */
+static int
+nvgrace_gpu_probe_check_device_ready(struct nvgrace_vfio_device *nvdev)
+{
+	struct pci_dev *pdev = nvdev->core_device.pdev;
+	void __iomem *regs;
+	int ret;
+
+	if (nvdev->cxl_dvsec)
+		return nvgrace_probe_poll_ready(nvdev, NULL);
+
+	if (!(pci_resource_flags(pdev, 0) & IORESOURCE_MEM) ||
+	    pci_resource_len(pdev, 0) < NVGRACE_REGS_LEN) {
+		pci_err(pdev, "BAR0 is not a memory BAR of at least %#x bytes: no readiness registers\n",
+			NVGRACE_REGS_LEN);
+		return -ENODEV;
+	}
+
+	ret = pci_enable_device_mem(pdev);
+	if (ret)
+		return ret;
+	ret = pci_request_selected_regions(pdev, BIT(0), KBUILD_MODNAME);
+	if (ret)
+		goto out_disable;
+	regs = pci_iomap_range(pdev, 0, 0, NVGRACE_REGS_LEN);
+	if (!regs) {
+		ret = -ENOMEM;
+		goto out_release;
+	}
+
+	ret = nvgrace_probe_poll_ready(nvdev, regs);
+
+	pci_iounmap(pdev, regs);
+out_release:
+	pci_release_selected_regions(pdev, BIT(0));
+out_disable:
+	pci_disable_device(pdev);
+	return ret;
+}
+
+static int nvgrace_gpu_probe(struct pci_dev *pdev,
+			     const struct pci_device_id *id)
+{
+	const struct vfio_device_ops *ops = &nvgrace_gpu_pci_core_ops;
 	struct nvgrace_vfio_device *nvdev;
 	struct nvgrace_layout layout;
 	u64 phys = 0, length = 0;
 	bool mig_bug = false;
 	int mem_status, ret;
 
-	mem_status = nvgrace_read_mem_props(pdev, &phys, &length);
+	mem_status = nvgrace_gpu_fetch_memory_property(pdev, &phys, &length);
 	if (!mem_status) {
-		mig_bug = nvgrace_has_mig_hw_bug(pdev);
+		mig_bug = nvgrace_gpu_has_mig_hw_bug(pdev);
 		mem_status = nvgrace_check_window(pdev, phys, length, mig_bug,
 						  &layout);
 	}
 	if (!mem_status)
-		ops = &nvgrace_vfio_ops;
+		ops = &nvgrace_gpu_pci_ops;
 
 	nvdev = vfio_alloc_device(nvgrace_vfio_device, core_device.vdev,
 				  &pdev->dev, ops);
@@ -1140,7 +1203,7 @@ static int nvgrace_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	nvdev->cxl_dvsec = pci_find_dvsec_capability(pdev, PCI_VENDOR_ID_CXL,
 						     PCI_DVSEC_CXL_DEVICE);
 
-	ret = nvgrace_probe_wait_ready(nvdev);
+	ret = nvgrace_gpu_probe_check_device_ready(nvdev);
 	if (ret)
 		goto out_put_vdev;
 
@@ -1148,7 +1211,7 @@ static int nvgrace_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	nvdev->mem_length = length;
 	if (!mem_status) {
 		nvdev->has_mig_hw_bug = mig_bug;
-		nvgrace_init_regions(nvdev, &layout);
+		nvgrace_gpu_init_nvdev_struct(nvdev, &layout);
 		pci_info(pdev, "device memory %pa, %zu MiB: usemem %zu MiB%s, ready after %u ms\n",
 			 &nvdev->mem_phys, nvdev->mem_length >> 20,
 			 nvdev->usemem.length >> 20,
@@ -1173,7 +1236,7 @@ out_put_vdev:
 	return ret;
 }
 
-static void nvgrace_remove(struct pci_dev *pdev)
+static void nvgrace_gpu_remove(struct pci_dev *pdev)
 {
 	struct vfio_pci_core_device *core_device = dev_get_drvdata(&pdev->dev);
 
@@ -1184,28 +1247,8 @@ static void nvgrace_remove(struct pci_dev *pdev)
 	vfio_put_device(&core_device->vdev);
 }
 
-/*
- * A reset of the GPU (any kind: VFIO's, a bus reset, AER recovery) makes
- * its readiness unknown; the next access waits for it again.
- */
-static void nvgrace_reset_done(struct pci_dev *pdev)
-{
-	struct nvgrace_vfio_device *nvdev = to_nvgrace(dev_get_drvdata(&pdev->dev));
-
-	WRITE_ONCE(nvdev->reset_jiffies, jiffies);
-	/* A reader seeing reset_done sees the time of this reset. */
-	smp_wmb();
-	WRITE_ONCE(nvdev->reset_done, true);
-	atomic_inc(&nvdev->resets);
-}
-
-static const struct pci_error_handlers nvgrace_err_handlers = {
-	.error_detected	= vfio_pci_core_aer_err_detected,
-	.reset_done	= nvgrace_reset_done,
-};
-
 /* Every ID is override-only: the driver binds through driver_override. */
-static const struct pci_device_id nvgrace_vfio_table[] = {
+static const struct pci_device_id nvgrace_gpu_vfio_pci_table[] = {
 	/* GH200 120GB */
 	{ PCI_DRIVER_OVERRIDE_DEVICE_VFIO(PCI_VENDOR_ID_NVIDIA, 0x2342) },
 	/* GH200 480GB */
@@ -1218,14 +1261,34 @@ static const struct pci_device_id nvgrace_vfio_table[] = {
 	{ PCI_DRIVER_OVERRIDE_DEVICE_VFIO(PCI_VENDOR_ID_NVIDIA, 0x31C2) },
 	{}
 };
-MODULE_DEVICE_TABLE(pci, nvgrace_vfio_table);
+MODULE_DEVICE_TABLE(pci, nvgrace_gpu_vfio_pci_table);
 
-static struct pci_driver nvgrace_vfio_driver = {
+/*
+ * A reset of the GPU (any kind: VFIO's, a bus reset, AER recovery) makes
+ * its readiness unknown; the next access waits for it again.
+ */
+static void nvgrace_gpu_vfio_pci_reset_done(struct pci_dev *pdev)
+{
+	struct nvgrace_vfio_device *nvdev = to_nvgrace(dev_get_drvdata(&pdev->dev));
+
+	WRITE_ONCE(nvdev->reset_jiffies, jiffies);
+	/* A reader seeing reset_done sees the time of this reset. */
+	smp_wmb();
+	WRITE_ONCE(nvdev->reset_done, true);
+	atomic_inc(&nvdev->resets);
+}
+
+static const struct pci_error_handlers nvgrace_gpu_vfio_pci_err_handlers = {
+	.error_detected	= vfio_pci_core_aer_err_detected,
+	.reset_done	= nvgrace_gpu_vfio_pci_reset_done,
+};
+
+static struct pci_driver nvgrace_gpu_vfio_pci_driver = {
 	.name = KBUILD_MODNAME,
-	.id_table = nvgrace_vfio_table,
-	.probe = nvgrace_probe,
-	.remove = nvgrace_remove,
-	.err_handler = &nvgrace_err_handlers,
+	.id_table = nvgrace_gpu_vfio_pci_table,
+	.probe = nvgrace_gpu_probe,
+	.remove = nvgrace_gpu_remove,
+	.err_handler = &nvgrace_gpu_vfio_pci_err_handlers,
 	.driver_managed_dma = true,
 	.dev_groups = nvgrace_vfio_groups,
 	.groups = nvgrace_vfio_drv_groups,
@@ -1238,7 +1301,7 @@ static int __init nvgrace_vfio_init(void)
 	ret = nvgrace_anon_mapping_init();
 	if (ret)
 		return ret;
-	ret = pci_register_driver(&nvgrace_vfio_driver);
+	ret = pci_register_driver(&nvgrace_gpu_vfio_pci_driver);
 	if (ret)
 		return ret;
 	nvgrace_kvm_report();
@@ -1247,7 +1310,7 @@ static int __init nvgrace_vfio_init(void)
 
 static void __exit nvgrace_vfio_exit(void)
 {
-	pci_unregister_driver(&nvgrace_vfio_driver);
+	pci_unregister_driver(&nvgrace_gpu_vfio_pci_driver);
 }
 
 module_init(nvgrace_vfio_init);

@@ -96,17 +96,6 @@ vdev_to_nvgrace(struct vfio_device *vdev)
 	return container_of(vdev, struct nvgrace_vfio_device, core_device.vdev);
 }
 
-/* The emulated region with VFIO index @index, or NULL for a real one. */
-static inline struct nvgrace_mem_region *
-nvgrace_memregion(struct nvgrace_vfio_device *nvdev, unsigned int index)
-{
-	if (index == NVGRACE_USEMEM_INDEX && nvdev->usemem.length)
-		return &nvdev->usemem;
-	if (index == NVGRACE_RESMEM_INDEX && nvdev->resmem.length)
-		return &nvdev->resmem;
-	return NULL;
-}
-
 /*
  * Same test as mainline's __vfio_pci_memory_enabled() (exported only from
  * v6.19): memory decode on in the virtual command register and the device

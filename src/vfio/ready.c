@@ -6,12 +6,11 @@
  * DVSEC on Blackwell-Next), accesses to device memory are not allowed.
  *
  * Mainline has this in its main.c: nvgrace_gpu_wait_device_ready_legacy()
- * and _cxl() (here nvgrace_probe_poll_ready(), one loop for both),
- * nvgrace_gpu_test_device_ready_cxl() (nvgrace_test_ready_cxl()) and
- * nvgrace_gpu_check_device_ready() (nvgrace_test_ready()). Here no wait
- * sleeps holding memory_lock or the fault's lock (nvgrace_lock_ready() is
- * the one retry of the fault and read()/write() paths), and the timing is
- * two module parameters.
+ * and _cxl() (here nvgrace_probe_poll_ready(), one loop for both), and
+ * nvgrace_gpu_test_device_ready_cxl() and nvgrace_gpu_check_device_ready()
+ * under the same names. Here no wait sleeps holding memory_lock or the
+ * fault's lock (nvgrace_lock_ready() is the one retry of the fault and
+ * read()/write() paths), and the timing is two module parameters.
  */
 
 #include <linux/io.h>
@@ -88,8 +87,8 @@ static int nvgrace_test_ready_regs(void __iomem *regs)
 }
 
 /* One look at the CXL Device DVSEC: 0 ready, -EAGAIN not yet, -ENODEV gone. */
-static int nvgrace_test_ready_cxl(struct nvgrace_vfio_device *nvdev,
-				  u32 *status)
+static int nvgrace_gpu_test_device_ready_cxl(struct nvgrace_vfio_device *nvdev,
+					     u32 *status)
 {
 	u32 val;
 
@@ -144,8 +143,10 @@ int nvgrace_probe_poll_ready(struct nvgrace_vfio_device *nvdev,
 	int ret;
 
 	for (;;) {
-		ret = nvdev->cxl_dvsec ? nvgrace_test_ready_cxl(nvdev, &status) :
-					 nvgrace_test_ready_regs(regs);
+		if (nvdev->cxl_dvsec)
+			ret = nvgrace_gpu_test_device_ready_cxl(nvdev, &status);
+		else
+			ret = nvgrace_test_ready_regs(regs);
 		if (ret != -EAGAIN)
 			break;
 		if (time_after(jiffies,
@@ -174,7 +175,7 @@ int nvgrace_probe_poll_ready(struct nvgrace_vfio_device *nvdev,
  * the reset, -ENODEV the device is gone, -EBUSY a reset or memory-decode
  * change through this device's fd is under way (nvgrace_block_faults()).
  */
-static int nvgrace_test_ready(struct nvgrace_vfio_device *nvdev)
+static int nvgrace_gpu_check_device_ready(struct nvgrace_vfio_device *nvdev)
 {
 	struct vfio_pci_core_device *vdev = &nvdev->core_device;
 	unsigned long since;
@@ -187,13 +188,16 @@ static int nvgrace_test_ready(struct nvgrace_vfio_device *nvdev)
 		return -EBUSY;
 	if (!READ_ONCE(nvdev->reset_done))
 		return 0;
-	smp_rmb();	/* reset_jiffies after reset_done: nvgrace_reset_done() */
+	/* reset_jiffies after reset_done: nvgrace_gpu_vfio_pci_reset_done() */
+	smp_rmb();
 	since = READ_ONCE(nvdev->reset_jiffies);
 	if (!nvgrace_memory_enabled(vdev))
 		return -EIO;
 
-	ret = nvdev->cxl_dvsec ? nvgrace_test_ready_cxl(nvdev, &status) :
-				 nvgrace_test_ready_regs(nvdev->regs);
+	if (nvdev->cxl_dvsec)
+		ret = nvgrace_gpu_test_device_ready_cxl(nvdev, &status);
+	else
+		ret = nvgrace_test_ready_regs(nvdev->regs);
 	if (ret == -EAGAIN &&
 	    time_after(jiffies, nvgrace_ready_deadline(nvdev, since, status)))
 		ret = -ETIME;
@@ -222,7 +226,7 @@ int nvgrace_lock_ready(struct nvgrace_vfio_device *nvdev, unsigned int wait)
 
 	for (;;) {
 		down_read(lock);
-		ret = nvgrace_test_ready(nvdev);
+		ret = nvgrace_gpu_check_device_ready(nvdev);
 		if (!ret)
 			return 0;
 		up_read(lock);
