@@ -28,6 +28,7 @@ fi
 export NVGRACE_BIND_WAIT=0 NVGRACE_KVER=7.3.4+deb13-arm64
 kver_re='7\.3\.4\+deb13-arm64'
 export NVGRACE_DMESG=true NVGRACE_MODPROBE=false
+ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$top/dkms.conf")
 unset NVGRACE_VFIO_IDS NVGRACE_SYSFS NVGRACE_STATE_DIR
 
 # vt ARGS...: run the tool under $sh; sets out, err, rc
@@ -120,17 +121,24 @@ EOF
 		"$top/src/vfio/main.c" | tr 'a-f' 'A-F' |
 		sed 's/.*/vfio_pci:v000010DEd0000&sv*sd*bc*sc*i*/' >"$FK/modinfo.d/alias"
 	sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$top/dkms.conf" >"$FK/modinfo.d/version"
+	mkdir -p "$FK/modinfo-poison.d"
+	cp "$FK/modinfo.d/version" "$FK/modinfo-poison.d/version"
 	cat >"$FK/modinfo" <<EOF
 #!/bin/bash
 while [ \$# -gt 0 ]; do
 	case \$1 in -k) shift ;; -F) field=\$2; shift ;; *) mod=\$1 ;; esac
 	shift
 done
-if [ "\$mod" != nvgrace_vfio_pci ] || [ ! -d "$FK/modinfo.d" ]; then
+case \$mod in
+nvgrace_vfio_pci) d=$FK/modinfo.d ;;
+nvgrace_poison) d=$FK/modinfo-poison.d ;;
+*) d=/nonexistent ;;
+esac
+if [ ! -d "\$d" ]; then
 	echo "modinfo: ERROR: Module \$mod not found." >&2
 	exit 1
 fi
-cat "$FK/modinfo.d/\$field" 2>/dev/null
+cat "\$d/\$field" 2>/dev/null
 exit 0
 EOF
 	chmod +x "$FK/modinfo"
@@ -303,6 +311,64 @@ override="
 	vt doctor
 	expect "doctor: human output ends with counts" 1 "^[0-9]+ ok, [0-9]+ warn, [0-9]+ fail\$"
 	expect "doctor: failures carry a fix" 1 "fix: "
+
+	# nvgrace-poison: modprobe only where it is installed.
+	vt doctor --json
+	is "doctor: poison module installed, not loaded: modprobe it" "$(js poison-module | cut -d' ' -f1-3)" "warn nvgrace-poison not"
+	expect "doctor: ... the fix is modprobe nvgrace-poison" 1 '"fix":"modprobe nvgrace-poison"'
+	mv "$FK/modinfo-poison.d" "$FK/modinfo-poison.off"
+	vt doctor --json
+	t "doctor: poison module not installed: no modprobe suggested" \
+		test "$(grep -c 'modprobe nvgrace-poison' <<<"$out")" = 0
+	expect "doctor: ... but the rebuild" 1 "nvgrace-poison is not installed for $kver_re: rebuild the pack \\(dkms install --force nvgrace-dkms/$ver -k"
+	mv "$FK/modinfo-poison.off" "$FK/modinfo-poison.d"
+
+	# Secure Boot: unknown is no "ok"; the key to enrol is where DKMS
+	# keeps it on this distribution.
+	is "doctor: no /sys/firmware (a container): Secure Boot unknown, a warning" "$(js secure-boot | cut -d' ' -f1-2)" "warn unknown:"
+	expect "doctor: ... the fix checks with mokutil" 1 "mokutil --sb-state"
+	mkdir -p "$FK/sys/firmware"
+	vt doctor --json
+	is "doctor: not booted through UEFI: no Secure Boot" "$(js secure-boot)" "ok off (not booted through UEFI)"
+	mkdir -p "$FK/sys/firmware/efi/efivars"
+	vt doctor --json
+	is "doctor: UEFI, efivarfs not mounted: unknown" "$(js secure-boot | cut -d' ' -f1-2)" "warn unknown:"
+	sbvar=$FK/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c
+	printf '\006\000\000\000\000' >"$sbvar"
+	vt doctor --json
+	is "doctor: SecureBoot variable 0: off" "$(js secure-boot)" "ok off"
+	printf '\006\000\000\000\001' >"$sbvar"
+	vt doctor --json
+	is "doctor: Secure Boot on, module unsigned: a failure" "$(js secure-boot | cut -d' ' -f1-2)" "fail on,"
+	expect "doctor: ... Debian's DKMS key by default" 1 "mokutil --import /var/lib/dkms/mok.pub"
+	echo 'ID=ubuntu' >"$FK/etc/os-release"
+	vt doctor --json
+	expect "doctor: ... Ubuntu's shim-signed key on Ubuntu" 1 "mokutil --import /var/lib/shim-signed/mok/MOK.der"
+	mkdir -p "$FK/etc/dkms"
+	printf '# local key\nmok_certificate="/root/mok/cert.der"\n' >"$FK/etc/dkms/framework.conf"
+	echo 'nvgrace-dkms key' >"$FK/modinfo.d/signer"
+	vt doctor --json
+	is "doctor: Secure Boot on, module signed: ok" "$(js secure-boot)" "ok on; nvgrace-vfio-pci signed by 'nvgrace-dkms key'"
+	expect "doctor: ... framework.conf's mok_certificate wins" 1 "mokutil --import /root/mok/cert.der"
+	rm -rf "$FK/sys/firmware" "$FK/etc/dkms" "$FK/etc/os-release" "$FK/modinfo.d/signer"
+
+	# A tool copied by hand has no version: its fixes take the installed
+	# module's, never "unknown".
+	mkdir -p "$FK/copy"
+	cp "$tool" "$FK/copy/nvgrace-vfio"
+	tool_save=$tool
+	tool=$FK/copy/nvgrace-vfio
+	vt --version
+	expect "a hand-copied tool: version unknown" 0 "^nvgrace-vfio unknown\$"
+	mv "$FK/modinfo-poison.d" "$FK/modinfo-poison.off"
+	vt doctor --json
+	t "a hand-copied tool: no /unknown/ path in doctor's fixes" test "$(grep -c 'nvgrace-dkms/unknown' <<<"$out")" = 0
+	expect "a hand-copied tool: the module's version in the fixes" 1 "nvgrace-dkms/$ver "
+	mv "$FK/modinfo-poison.off" "$FK/modinfo-poison.d"
+	"$top/packaging/install-tool.sh" "$FK/copy" >/dev/null
+	vt --version
+	expect "packaging/install-tool.sh: the installed tool knows its version" 0 "^nvgrace-vfio $ver\$"
+	tool=$tool_save
 
 	# doctor on an arm64 Grace-like host.
 	export NVGRACE_ARCH=aarch64
