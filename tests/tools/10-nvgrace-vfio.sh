@@ -28,6 +28,8 @@ fi
 export NVGRACE_BIND_WAIT=0 NVGRACE_KVER=7.3.4+deb13-arm64
 kver_re='7\.3\.4\+deb13-arm64'
 export NVGRACE_DMESG=true NVGRACE_MODPROBE=false
+# no driverctl unless a test asks for the fake one
+export NVGRACE_DRIVERCTL=
 ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$top/dkms.conf")
 unset NVGRACE_VFIO_IDS NVGRACE_SYSFS NVGRACE_STATE_DIR
 
@@ -287,6 +289,109 @@ override="
 	expect "bind from vfio-pci" 0 "was: vfio-pci"
 	vt unbind $GPU1
 	is "unbind restores vfio-pci and its override" "$(drv_of $GPU1)/$(ovr_of $GPU1)" vfio-pci/vfio-pci
+
+	# IOMMU group viability: another device of GPU2's group bound to a
+	# host driver makes the group unusable for VFIO; a bridge does not.
+	AUD2=0019:01:00.1
+	BR2=0019:00:00.0
+	fk_driver snd_hda_intel
+	fk_driver pcieport
+	fk_device $AUD2 10de 22bb 13 snd_hda_intel snd_hda_intel
+	fk_device $BR2 10de 22b1 13 pcieport pcieport
+	vt bind $GPU2
+	expect "group not viable: bind refused with the reason" 1 \
+		"$GPU2: IOMMU group 13 is not viable for VFIO: it also holds $AUD2\\(snd_hda_intel\\);"
+	expect "group not viable: the fix" 1 "fix: bind those devices to vfio-pci too"
+	is "group not viable: GPU2 untouched" "$(drv_of $GPU2)/$(ovr_of $GPU2)" /
+	t "group not viable: the bridge (pcieport) is no blocker" test "$(grep -c "$BR2" <<<"$err")" = 0
+	vt status $GPU2
+	expect "status: group not viable, with the blocker" 0 "group_not_viable=$AUD2\\(snd_hda_intel\\)"
+	vt bind --force $GPU2
+	expect "group not viable: --force binds anyway, saying so" 0 "not viable for VFIO\\); continuing because of --force"
+	vt unbind $GPU2
+	fk_write "$FK/sys/bus/pci/drivers/snd_hda_intel/unbind" $AUD2
+	fk_write "$FK/sys/bus/pci/devices/$AUD2/driver_override" vfio-pci
+	fk_write "$FK/sys/bus/pci/drivers_probe" $AUD2
+	vt bind $GPU2
+	expect "group viable: the other device on vfio-pci" 0 "$GPU2: bound to nvgrace_vfio_pci"
+	vt unbind $GPU2
+	fk_write "$FK/sys/bus/pci/drivers/vfio-pci/unbind" $AUD2
+	vt bind $GPU2
+	expect "group viable: the other device without a driver" 0 "$GPU2: bound to nvgrace_vfio_pci"
+	vt unbind $GPU2
+
+	# The GPU memory online as host System RAM (the host driver's NUMA
+	# mode): refused, from the device tree's properties before the bind.
+	mem=$FK/sys/devices/system/memory
+	mkdir -p "$mem/memory131072" "$mem/memory131263" "$mem/memory131264"
+	echo 20000000 >"$mem/block_size_bytes"
+	# 0x400000000000 / 512 MiB = block 131072; 96 GiB = 192 blocks
+	for b in 131072 131263; do echo offline >"$mem/memory$b/state"; done
+	echo online >"$mem/memory131264/state"
+	of=$FK/sys/bus/pci/devices/$GPU2/of_node
+	mkdir -p "$of"
+	printf '\000\000\100\000\000\000\000\000' >"$of/nvidia,gpu-mem-base-pa"
+	printf '\000\000\000\030\000\000\000\000' >"$of/nvidia,gpu-mem-size"
+	vt bind $GPU2
+	expect "memory offline (a block past its end online): binds" 0 "$GPU2: bound to nvgrace_vfio_pci"
+	vt unbind $GPU2
+	echo online >"$mem/memory131263/state"
+	vt bind $GPU2
+	expect "memory online as System RAM: refused with the reason" 1 \
+		"$GPU2: the GPU memory \\(base 0x400000000000, 103079215104 bytes\\) is online as host System RAM .*1 blocks, memory131263"
+	expect "memory online: the fix" 1 "fix: stop the host from onlining it"
+	is "memory online: GPU2 untouched" "$(drv_of $GPU2)/$(ovr_of $GPU2)" /
+	vt doctor --json
+	expect "doctor: memory online is a failure" 1 "\"name\":\"gpu $GPU2 memory\",\"status\":\"fail\",\"detail\":\"the GPU memory"
+	vt status $GPU2
+	expect "status: memory online" 0 "mem_online_as_ram=yes"
+	# ACPI firmware: no device-tree properties; the bound driver tells,
+	# and the GPU goes back.
+	rm -rf "$of"
+	nv=$FK/sys/bus/pci/devices/$GPU2/.nvgrace
+	mkdir -p "$nv"
+	echo ok >"$nv/mem_status"
+	echo 0x400000000000 >"$nv/mem_phys"
+	echo 103079215104 >"$nv/mem_length"
+	vt bind $GPU2
+	expect "memory online, known only once bound: refused after the bind" 1 "is online as host System RAM"
+	expect "... and the GPU given back" 1 "$GPU2: not bound: given back to no driver"
+	is "... GPU2 unbound, no override" "$(drv_of $GPU2)/$(ovr_of $GPU2)" /
+	echo offline >"$mem/memory131263/state"
+	vt bind $GPU2
+	expect "memory offline, known once bound: binds" 0 "$GPU2: bound to nvgrace_vfio_pci"
+	vt unbind $GPU2
+	rm -rf "$nv" "$FK/sys/devices/system/memory"
+
+	# driverctl installed: bind and unbind delegate to driverctl --nosave
+	# (nothing persistent), with the same checks before and after.
+	cat >"$FK/driverctl" <<EOF
+#!/bin/bash
+. "$here/fakesys.sh"
+echo "\$*" >>"\$FK/driverctl.calls"
+[ "\$1" = --nosave ] || { echo "fake driverctl: no --nosave" >&2; exit 1; }
+d=\$FK/sys/bus/pci/devices/\$3
+drv=
+[ "\$2" = set-override ] && drv=\$4
+[ -L "\$d/driver" ] && fk_write "\$d/driver/unbind" "\$3"
+printf '%s\n' "\$drv" >"\$d/driver_override"
+fk_write "\$FK/sys/bus/pci/drivers_probe" "\$3"
+exit 0
+EOF
+	chmod +x "$FK/driverctl"
+	NVGRACE_DRIVERCTL=$FK/driverctl vt bind --force $NIC
+	expect "driverctl: bind delegates to driverctl --nosave" 0 \
+		"$NIC: bound to nvgrace_vfio_pci through driverctl --nosave \\(was: e1000e\\)"
+	is "driverctl: called as set-override, not saved" "$(cat "$FK/driverctl.calls")" "--nosave set-override $NIC nvgrace_vfio_pci"
+	is "driverctl: NIC on nvgrace_vfio_pci" "$(drv_of $NIC)/$(ovr_of $NIC)" nvgrace_vfio_pci/nvgrace_vfio_pci
+	NVGRACE_DRIVERCTL=$FK/driverctl vt unbind $NIC
+	expect "driverctl: unbind delegates too" 0 "$NIC: unbound from nvgrace_vfio_pci, now e1000e"
+	is "driverctl: unset-override" "$(tail -n 1 "$FK/driverctl.calls")" "--nosave unset-override $NIC"
+	is "driverctl: NIC back on e1000e, no override" "$(drv_of $NIC)/$(ovr_of $NIC)" e1000e/
+	NVGRACE_DRIVERCTL=$FK/driverctl vt bind $NIC
+	expect "driverctl: the checks stay (no Grace GPU without --force)" 1 "is not a Grace GPU"
+	is "driverctl: not called for a refused device" "$(wc -l <"$FK/driverctl.calls")" 2
+	rm -f "$FK/driverctl.calls"
 
 	# doctor
 	vt doctor --json
