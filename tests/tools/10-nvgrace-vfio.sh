@@ -134,6 +134,7 @@ done
 case \$mod in
 nvgrace_vfio_pci) d=$FK/modinfo.d ;;
 nvgrace_poison) d=$FK/modinfo-poison.d ;;
+nvgrace_gpu_vfio_pci) d=$FK/modinfo-intree.d ;;
 *) d=/nonexistent ;;
 esac
 if [ ! -d "\$d" ]; then
@@ -289,6 +290,56 @@ override="
 	expect "bind from vfio-pci" 0 "was: vfio-pci"
 	vt unbind $GPU1
 	is "unbind restores vfio-pci and its override" "$(drv_of $GPU1)/$(ovr_of $GPU1)" vfio-pci/vfio-pci
+
+	# The in-tree nvgrace_gpu_vfio_pci (kernels built with
+	# CONFIG_NVGRACE_GPU_VFIO_PCI): same aliases, plus here a GPU ID the
+	# pack does not know.
+	jsn() { printf '%s\n' "$out" | python3 -c "import json,sys; d=json.load(sys.stdin); print(*[c['status']+' '+c['detail'] for c in d['checks'] if c['name']=='$1'])"; }
+	vt doctor --json
+	is "doctor: no in-tree driver for the kernel" "$(jsn in-tree-driver | cut -d' ' -f1-2)" "ok none"
+	fk_driver nvgrace_gpu_vfio_pci
+	mkdir -p "$FK/modinfo-intree.d"
+	{
+		cat "$FK/modinfo.d/alias"
+		echo 'vfio_pci:v000010DEd00003FFFsv*sd*bc*sc*i*'
+	} >"$FK/modinfo-intree.d/alias"
+	GPU3=0039:01:00.0
+	fk_device $GPU3 10de 3fff 14
+	fk_write "$FK/sys/bus/pci/devices/$GPU2/driver_override" nvgrace_gpu_vfio_pci
+	fk_write "$FK/sys/bus/pci/drivers_probe" $GPU2
+	is "setup: GPU2 on the in-tree driver (as libvirt or driverctl would)" "$(drv_of $GPU2)" nvgrace_gpu_vfio_pci
+	vt status
+	expect "status: the GPU on the in-tree driver" 0 "^$GPU2 10de:2941 driver=nvgrace_gpu_vfio_pci override=nvgrace_gpu_vfio_pci"
+	expect "status: the GPU only the in-tree driver knows" 0 "^$GPU3 10de:3fff driver=none"
+	vt doctor --json
+	is "doctor: the in-tree driver is reported" "$(jsn in-tree-driver | cut -d' ' -f1-4)" "ok nvgrace-gpu-vfio-pci installed for"
+	expect "doctor: ... with who wins" 1 "nvgrace-vfio bind, driverctl overrides and libvirt's <driver model='nvgrace_vfio_pci'/> choose nvgrace_vfio_pci"
+	is "doctor: a GPU on the in-tree driver is a warning" "$(jsn "gpu $GPU2")" \
+		"warn bound to the in-tree nvgrace_gpu_vfio_pci (mainline's driver, without the pack's fixes)"
+	is "doctor: a GPU only the in-tree driver knows is a warning" "$(jsn "gpu $GPU3" | cut -d' ' -f1-9)" \
+		"warn 10de:3fff, bound to no driver: a Grace GPU"
+	fk_open 4444 qemu-system-aar /dev/vfio/13
+	vt bind $GPU2
+	expect "bind from the in-tree driver while a VM uses it: busy" 1 "$GPU2: device busy: bound to nvgrace_gpu_vfio_pci and open by 4444"
+	rm -rf "$FK/proc/4444"
+	vt bind $GPU2
+	expect "bind takes the GPU over from the in-tree driver" 0 "$GPU2: taken over from the in-tree nvgrace_gpu_vfio_pci"
+	is "GPU2 on nvgrace_vfio_pci" "$(drv_of $GPU2)/$(ovr_of $GPU2)" nvgrace_vfio_pci/nvgrace_vfio_pci
+	vt unbind
+	expect "unbind gives it back to the in-tree driver" 0 "$GPU2: unbound from nvgrace_vfio_pci, now nvgrace_gpu_vfio_pci"
+	is "... with the in-tree override restored" "$(drv_of $GPU2)/$(ovr_of $GPU2)" nvgrace_gpu_vfio_pci/nvgrace_gpu_vfio_pci
+	vt unbind
+	t "unbind (all) leaves GPUs on the in-tree driver alone" test "$(drv_of $GPU2)" = nvgrace_gpu_vfio_pci
+	vt bind $GPU3
+	expect "a GPU only the in-tree driver knows: refused, saying so" 1 \
+		"$GPU3: 10de:3fff is a Grace GPU that only the in-tree nvgrace_gpu_vfio_pci of kernel $kver_re knows"
+	expect "... with the fix" 1 "driverctl --nosave set-override $GPU3 nvgrace_gpu_vfio_pci"
+	vt bind --force $GPU3
+	expect "... --force binds it to nvgrace_vfio_pci" 0 "$GPU3: bound to nvgrace_vfio_pci"
+	vt unbind $GPU3
+	fk_write "$FK/sys/bus/pci/drivers/nvgrace_gpu_vfio_pci/unbind" $GPU2
+	fk_write "$FK/sys/bus/pci/devices/$GPU2/driver_override" ""
+	rm -rf "$FK/modinfo-intree.d" "$FK/sys/bus/pci/devices/$GPU3" "$FK/sys/kernel/iommu_groups/14"
 
 	# IOMMU group viability: another device of GPU2's group bound to a
 	# host driver makes the group unusable for VFIO; a bridge does not.
