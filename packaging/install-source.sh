@@ -4,11 +4,20 @@
 # install-source.sh DEST: install what DKMS needs to build the modules (and
 # nothing else: no tests, no tools) into DEST, e.g.
 # $DESTDIR/usr/src/nvgrace-dkms-<version>. The one list of DKMS source
-# files, used by the Debian and RPM packaging and the DKMS tests.
+# files, used by the Debian and RPM packaging and the DKMS tests. A
+# relative DEST is relative to the current directory.
 set -eu
 
+if [ $# -ne 1 ] || [ -z "$1" ]; then
+	echo "usage: ${0##*/} DEST   (e.g. /usr/src/nvgrace-dkms-<version>)" >&2
+	exit 2
+fi
 top=$(cd "$(dirname "$0")/.." && pwd)
 dest=$1
+case $dest in
+/*) ;;
+*) dest=$(pwd)/$dest ;;
+esac
 mkdir -p "$dest"
 cd "$top"
 for f in Kbuild Makefile dkms.conf; do

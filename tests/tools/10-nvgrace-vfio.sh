@@ -28,6 +28,9 @@ fi
 export NVGRACE_BIND_WAIT=0 NVGRACE_KVER=7.3.4+deb13-arm64
 kver_re='7\.3\.4\+deb13-arm64'
 export NVGRACE_DMESG=true NVGRACE_MODPROBE=false
+# no driverctl unless a test asks for the fake one
+export NVGRACE_DRIVERCTL=
+ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$top/dkms.conf")
 unset NVGRACE_VFIO_IDS NVGRACE_SYSFS NVGRACE_STATE_DIR
 
 # vt ARGS...: run the tool under $sh; sets out, err, rc
@@ -120,17 +123,25 @@ EOF
 		"$top/src/vfio/main.c" | tr 'a-f' 'A-F' |
 		sed 's/.*/vfio_pci:v000010DEd0000&sv*sd*bc*sc*i*/' >"$FK/modinfo.d/alias"
 	sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$top/dkms.conf" >"$FK/modinfo.d/version"
+	mkdir -p "$FK/modinfo-poison.d"
+	cp "$FK/modinfo.d/version" "$FK/modinfo-poison.d/version"
 	cat >"$FK/modinfo" <<EOF
 #!/bin/bash
 while [ \$# -gt 0 ]; do
 	case \$1 in -k) shift ;; -F) field=\$2; shift ;; *) mod=\$1 ;; esac
 	shift
 done
-if [ "\$mod" != nvgrace_vfio_pci ] || [ ! -d "$FK/modinfo.d" ]; then
+case \$mod in
+nvgrace_vfio_pci) d=$FK/modinfo.d ;;
+nvgrace_poison) d=$FK/modinfo-poison.d ;;
+nvgrace_gpu_vfio_pci) d=$FK/modinfo-intree.d ;;
+*) d=/nonexistent ;;
+esac
+if [ ! -d "\$d" ]; then
 	echo "modinfo: ERROR: Module \$mod not found." >&2
 	exit 1
 fi
-cat "$FK/modinfo.d/\$field" 2>/dev/null
+cat "\$d/\$field" 2>/dev/null
 exit 0
 EOF
 	chmod +x "$FK/modinfo"
@@ -280,6 +291,159 @@ override="
 	vt unbind $GPU1
 	is "unbind restores vfio-pci and its override" "$(drv_of $GPU1)/$(ovr_of $GPU1)" vfio-pci/vfio-pci
 
+	# The in-tree nvgrace_gpu_vfio_pci (kernels built with
+	# CONFIG_NVGRACE_GPU_VFIO_PCI): same aliases, plus here a GPU ID the
+	# pack does not know.
+	jsn() { printf '%s\n' "$out" | python3 -c "import json,sys; d=json.load(sys.stdin); print(*[c['status']+' '+c['detail'] for c in d['checks'] if c['name']=='$1'])"; }
+	vt doctor --json
+	is "doctor: no in-tree driver for the kernel" "$(jsn in-tree-driver | cut -d' ' -f1-2)" "ok none"
+	fk_driver nvgrace_gpu_vfio_pci
+	mkdir -p "$FK/modinfo-intree.d"
+	{
+		cat "$FK/modinfo.d/alias"
+		echo 'vfio_pci:v000010DEd00003FFFsv*sd*bc*sc*i*'
+	} >"$FK/modinfo-intree.d/alias"
+	GPU3=0039:01:00.0
+	fk_device $GPU3 10de 3fff 14
+	fk_write "$FK/sys/bus/pci/devices/$GPU2/driver_override" nvgrace_gpu_vfio_pci
+	fk_write "$FK/sys/bus/pci/drivers_probe" $GPU2
+	is "setup: GPU2 on the in-tree driver (as libvirt or driverctl would)" "$(drv_of $GPU2)" nvgrace_gpu_vfio_pci
+	vt status
+	expect "status: the GPU on the in-tree driver" 0 "^$GPU2 10de:2941 driver=nvgrace_gpu_vfio_pci override=nvgrace_gpu_vfio_pci"
+	expect "status: the GPU only the in-tree driver knows" 0 "^$GPU3 10de:3fff driver=none"
+	vt doctor --json
+	is "doctor: the in-tree driver is reported" "$(jsn in-tree-driver | cut -d' ' -f1-4)" "ok nvgrace-gpu-vfio-pci installed for"
+	expect "doctor: ... with who wins" 1 "nvgrace-vfio bind, driverctl overrides and libvirt's <driver model='nvgrace_vfio_pci'/> choose nvgrace_vfio_pci"
+	is "doctor: a GPU on the in-tree driver is a warning" "$(jsn "gpu $GPU2")" \
+		"warn bound to the in-tree nvgrace_gpu_vfio_pci (mainline's driver, without the pack's fixes)"
+	is "doctor: a GPU only the in-tree driver knows is a warning" "$(jsn "gpu $GPU3" | cut -d' ' -f1-9)" \
+		"warn 10de:3fff, bound to no driver: a Grace GPU"
+	fk_open 4444 qemu-system-aar /dev/vfio/13
+	vt bind $GPU2
+	expect "bind from the in-tree driver while a VM uses it: busy" 1 "$GPU2: device busy: bound to nvgrace_gpu_vfio_pci and open by 4444"
+	rm -rf "$FK/proc/4444"
+	vt bind $GPU2
+	expect "bind takes the GPU over from the in-tree driver" 0 "$GPU2: taken over from the in-tree nvgrace_gpu_vfio_pci"
+	is "GPU2 on nvgrace_vfio_pci" "$(drv_of $GPU2)/$(ovr_of $GPU2)" nvgrace_vfio_pci/nvgrace_vfio_pci
+	vt unbind
+	expect "unbind gives it back to the in-tree driver" 0 "$GPU2: unbound from nvgrace_vfio_pci, now nvgrace_gpu_vfio_pci"
+	is "... with the in-tree override restored" "$(drv_of $GPU2)/$(ovr_of $GPU2)" nvgrace_gpu_vfio_pci/nvgrace_gpu_vfio_pci
+	vt unbind
+	t "unbind (all) leaves GPUs on the in-tree driver alone" test "$(drv_of $GPU2)" = nvgrace_gpu_vfio_pci
+	vt bind $GPU3
+	expect "a GPU only the in-tree driver knows: refused, saying so" 1 \
+		"$GPU3: 10de:3fff is a Grace GPU that only the in-tree nvgrace_gpu_vfio_pci of kernel $kver_re knows"
+	expect "... with the fix" 1 "driverctl --nosave set-override $GPU3 nvgrace_gpu_vfio_pci"
+	vt bind --force $GPU3
+	expect "... --force binds it to nvgrace_vfio_pci" 0 "$GPU3: bound to nvgrace_vfio_pci"
+	vt unbind $GPU3
+	fk_write "$FK/sys/bus/pci/drivers/nvgrace_gpu_vfio_pci/unbind" $GPU2
+	fk_write "$FK/sys/bus/pci/devices/$GPU2/driver_override" ""
+	rm -rf "$FK/modinfo-intree.d" "$FK/sys/bus/pci/devices/$GPU3" "$FK/sys/kernel/iommu_groups/14"
+
+	# IOMMU group viability: another device of GPU2's group bound to a
+	# host driver makes the group unusable for VFIO; a bridge does not.
+	AUD2=0019:01:00.1
+	BR2=0019:00:00.0
+	fk_driver snd_hda_intel
+	fk_driver pcieport
+	fk_device $AUD2 10de 22bb 13 snd_hda_intel snd_hda_intel
+	fk_device $BR2 10de 22b1 13 pcieport pcieport
+	vt bind $GPU2
+	expect "group not viable: bind refused with the reason" 1 \
+		"$GPU2: IOMMU group 13 is not viable for VFIO: it also holds $AUD2\\(snd_hda_intel\\);"
+	expect "group not viable: the fix" 1 "fix: bind those devices to vfio-pci too"
+	is "group not viable: GPU2 untouched" "$(drv_of $GPU2)/$(ovr_of $GPU2)" /
+	t "group not viable: the bridge (pcieport) is no blocker" test "$(grep -c "$BR2" <<<"$err")" = 0
+	vt status $GPU2
+	expect "status: group not viable, with the blocker" 0 "group_not_viable=$AUD2\\(snd_hda_intel\\)"
+	vt bind --force $GPU2
+	expect "group not viable: --force binds anyway, saying so" 0 "not viable for VFIO\\); continuing because of --force"
+	vt unbind $GPU2
+	fk_write "$FK/sys/bus/pci/drivers/snd_hda_intel/unbind" $AUD2
+	fk_write "$FK/sys/bus/pci/devices/$AUD2/driver_override" vfio-pci
+	fk_write "$FK/sys/bus/pci/drivers_probe" $AUD2
+	vt bind $GPU2
+	expect "group viable: the other device on vfio-pci" 0 "$GPU2: bound to nvgrace_vfio_pci"
+	vt unbind $GPU2
+	fk_write "$FK/sys/bus/pci/drivers/vfio-pci/unbind" $AUD2
+	vt bind $GPU2
+	expect "group viable: the other device without a driver" 0 "$GPU2: bound to nvgrace_vfio_pci"
+	vt unbind $GPU2
+
+	# The GPU memory online as host System RAM (the host driver's NUMA
+	# mode): refused, from the device tree's properties before the bind.
+	mem=$FK/sys/devices/system/memory
+	mkdir -p "$mem/memory131072" "$mem/memory131263" "$mem/memory131264"
+	echo 20000000 >"$mem/block_size_bytes"
+	# 0x400000000000 / 512 MiB = block 131072; 96 GiB = 192 blocks
+	for b in 131072 131263; do echo offline >"$mem/memory$b/state"; done
+	echo online >"$mem/memory131264/state"
+	of=$FK/sys/bus/pci/devices/$GPU2/of_node
+	mkdir -p "$of"
+	printf '\000\000\100\000\000\000\000\000' >"$of/nvidia,gpu-mem-base-pa"
+	printf '\000\000\000\030\000\000\000\000' >"$of/nvidia,gpu-mem-size"
+	vt bind $GPU2
+	expect "memory offline (a block past its end online): binds" 0 "$GPU2: bound to nvgrace_vfio_pci"
+	vt unbind $GPU2
+	echo online >"$mem/memory131263/state"
+	vt bind $GPU2
+	expect "memory online as System RAM: refused with the reason" 1 \
+		"$GPU2: the GPU memory \\(base 0x400000000000, 103079215104 bytes\\) is online as host System RAM .*1 blocks, memory131263"
+	expect "memory online: the fix" 1 "fix: stop the host from onlining it"
+	is "memory online: GPU2 untouched" "$(drv_of $GPU2)/$(ovr_of $GPU2)" /
+	vt doctor --json
+	expect "doctor: memory online is a failure" 1 "\"name\":\"gpu $GPU2 memory\",\"status\":\"fail\",\"detail\":\"the GPU memory"
+	vt status $GPU2
+	expect "status: memory online" 0 "mem_online_as_ram=yes"
+	# ACPI firmware: no device-tree properties; the bound driver tells,
+	# and the GPU goes back.
+	rm -rf "$of"
+	nv=$FK/sys/bus/pci/devices/$GPU2/.nvgrace
+	mkdir -p "$nv"
+	echo ok >"$nv/mem_status"
+	echo 0x400000000000 >"$nv/mem_phys"
+	echo 103079215104 >"$nv/mem_length"
+	vt bind $GPU2
+	expect "memory online, known only once bound: refused after the bind" 1 "is online as host System RAM"
+	expect "... and the GPU given back" 1 "$GPU2: not bound: given back to no driver"
+	is "... GPU2 unbound, no override" "$(drv_of $GPU2)/$(ovr_of $GPU2)" /
+	echo offline >"$mem/memory131263/state"
+	vt bind $GPU2
+	expect "memory offline, known once bound: binds" 0 "$GPU2: bound to nvgrace_vfio_pci"
+	vt unbind $GPU2
+	rm -rf "$nv" "$FK/sys/devices/system/memory"
+
+	# driverctl installed: bind and unbind delegate to driverctl --nosave
+	# (nothing persistent), with the same checks before and after.
+	cat >"$FK/driverctl" <<EOF
+#!/bin/bash
+. "$here/fakesys.sh"
+echo "\$*" >>"\$FK/driverctl.calls"
+[ "\$1" = --nosave ] || { echo "fake driverctl: no --nosave" >&2; exit 1; }
+d=\$FK/sys/bus/pci/devices/\$3
+drv=
+[ "\$2" = set-override ] && drv=\$4
+[ -L "\$d/driver" ] && fk_write "\$d/driver/unbind" "\$3"
+printf '%s\n' "\$drv" >"\$d/driver_override"
+fk_write "\$FK/sys/bus/pci/drivers_probe" "\$3"
+exit 0
+EOF
+	chmod +x "$FK/driverctl"
+	NVGRACE_DRIVERCTL=$FK/driverctl vt bind --force $NIC
+	expect "driverctl: bind delegates to driverctl --nosave" 0 \
+		"$NIC: bound to nvgrace_vfio_pci through driverctl --nosave \\(was: e1000e\\)"
+	is "driverctl: called as set-override, not saved" "$(cat "$FK/driverctl.calls")" "--nosave set-override $NIC nvgrace_vfio_pci"
+	is "driverctl: NIC on nvgrace_vfio_pci" "$(drv_of $NIC)/$(ovr_of $NIC)" nvgrace_vfio_pci/nvgrace_vfio_pci
+	NVGRACE_DRIVERCTL=$FK/driverctl vt unbind $NIC
+	expect "driverctl: unbind delegates too" 0 "$NIC: unbound from nvgrace_vfio_pci, now e1000e"
+	is "driverctl: unset-override" "$(tail -n 1 "$FK/driverctl.calls")" "--nosave unset-override $NIC"
+	is "driverctl: NIC back on e1000e, no override" "$(drv_of $NIC)/$(ovr_of $NIC)" e1000e/
+	NVGRACE_DRIVERCTL=$FK/driverctl vt bind $NIC
+	expect "driverctl: the checks stay (no Grace GPU without --force)" 1 "is not a Grace GPU"
+	is "driverctl: not called for a refused device" "$(wc -l <"$FK/driverctl.calls")" 2
+	rm -f "$FK/driverctl.calls"
+
 	# doctor
 	vt doctor --json
 	if printf '%s\n' "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["checks"] and "summary" in d' 2>/dev/null; then
@@ -303,6 +467,64 @@ override="
 	vt doctor
 	expect "doctor: human output ends with counts" 1 "^[0-9]+ ok, [0-9]+ warn, [0-9]+ fail\$"
 	expect "doctor: failures carry a fix" 1 "fix: "
+
+	# nvgrace-poison: modprobe only where it is installed.
+	vt doctor --json
+	is "doctor: poison module installed, not loaded: modprobe it" "$(js poison-module | cut -d' ' -f1-3)" "warn nvgrace-poison not"
+	expect "doctor: ... the fix is modprobe nvgrace-poison" 1 '"fix":"modprobe nvgrace-poison"'
+	mv "$FK/modinfo-poison.d" "$FK/modinfo-poison.off"
+	vt doctor --json
+	t "doctor: poison module not installed: no modprobe suggested" \
+		test "$(grep -c 'modprobe nvgrace-poison' <<<"$out")" = 0
+	expect "doctor: ... but the rebuild" 1 "nvgrace-poison is not installed for $kver_re: rebuild the pack \\(dkms install --force nvgrace-dkms/$ver -k"
+	mv "$FK/modinfo-poison.off" "$FK/modinfo-poison.d"
+
+	# Secure Boot: unknown is no "ok"; the key to enrol is where DKMS
+	# keeps it on this distribution.
+	is "doctor: no /sys/firmware (a container): Secure Boot unknown, a warning" "$(js secure-boot | cut -d' ' -f1-2)" "warn unknown:"
+	expect "doctor: ... the fix checks with mokutil" 1 "mokutil --sb-state"
+	mkdir -p "$FK/sys/firmware"
+	vt doctor --json
+	is "doctor: not booted through UEFI: no Secure Boot" "$(js secure-boot)" "ok off (not booted through UEFI)"
+	mkdir -p "$FK/sys/firmware/efi/efivars"
+	vt doctor --json
+	is "doctor: UEFI, efivarfs not mounted: unknown" "$(js secure-boot | cut -d' ' -f1-2)" "warn unknown:"
+	sbvar=$FK/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c
+	printf '\006\000\000\000\000' >"$sbvar"
+	vt doctor --json
+	is "doctor: SecureBoot variable 0: off" "$(js secure-boot)" "ok off"
+	printf '\006\000\000\000\001' >"$sbvar"
+	vt doctor --json
+	is "doctor: Secure Boot on, module unsigned: a failure" "$(js secure-boot | cut -d' ' -f1-2)" "fail on,"
+	expect "doctor: ... Debian's DKMS key by default" 1 "mokutil --import /var/lib/dkms/mok.pub"
+	echo 'ID=ubuntu' >"$FK/etc/os-release"
+	vt doctor --json
+	expect "doctor: ... Ubuntu's shim-signed key on Ubuntu" 1 "mokutil --import /var/lib/shim-signed/mok/MOK.der"
+	mkdir -p "$FK/etc/dkms"
+	printf '# local key\nmok_certificate="/root/mok/cert.der"\n' >"$FK/etc/dkms/framework.conf"
+	echo 'nvgrace-dkms key' >"$FK/modinfo.d/signer"
+	vt doctor --json
+	is "doctor: Secure Boot on, module signed: ok" "$(js secure-boot)" "ok on; nvgrace-vfio-pci signed by 'nvgrace-dkms key'"
+	expect "doctor: ... framework.conf's mok_certificate wins" 1 "mokutil --import /root/mok/cert.der"
+	rm -rf "$FK/sys/firmware" "$FK/etc/dkms" "$FK/etc/os-release" "$FK/modinfo.d/signer"
+
+	# A tool copied by hand has no version: its fixes take the installed
+	# module's, never "unknown".
+	mkdir -p "$FK/copy"
+	cp "$tool" "$FK/copy/nvgrace-vfio"
+	tool_save=$tool
+	tool=$FK/copy/nvgrace-vfio
+	vt --version
+	expect "a hand-copied tool: version unknown" 0 "^nvgrace-vfio unknown\$"
+	mv "$FK/modinfo-poison.d" "$FK/modinfo-poison.off"
+	vt doctor --json
+	t "a hand-copied tool: no /unknown/ path in doctor's fixes" test "$(grep -c 'nvgrace-dkms/unknown' <<<"$out")" = 0
+	expect "a hand-copied tool: the module's version in the fixes" 1 "nvgrace-dkms/$ver "
+	mv "$FK/modinfo-poison.off" "$FK/modinfo-poison.d"
+	"$top/packaging/install-tool.sh" "$FK/copy" >/dev/null
+	vt --version
+	expect "packaging/install-tool.sh: the installed tool knows its version" 0 "^nvgrace-vfio $ver\$"
+	tool=$tool_save
 
 	# doctor on an arm64 Grace-like host.
 	export NVGRACE_ARCH=aarch64

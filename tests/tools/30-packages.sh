@@ -4,8 +4,9 @@
 # The packages: packaging/build-packages.sh builds the .deb (dh-dkms) and
 # the noarch .rpm here; lintian must report no error or warning; both carry
 # the DKMS source, the tool (with its version), the man page and the
-# modprobe.d file; the RPM %post fails loudly when a DKMS build fails
-# (checked by running the packaged scriptlet against a fake dkms).
+# modprobe.d file, in the same place; the RPM %post runs dkms's
+# common.postinst and exits 0, loudly when a DKMS build fails (checked by
+# running the packaged scriptlet against a fake common.postinst).
 
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -45,12 +46,14 @@ trap 'rm -rf "$tmp"' EXIT
 dpkg-deb -x "$deb" "$tmp/deb"
 dpkg-deb -e "$deb" "$tmp/deb-ctrl"
 for f in usr/sbin/nvgrace-vfio usr/share/man/man8/nvgrace-vfio.8.gz \
-	etc/modprobe.d/nvgrace-dkms.conf "usr/src/nvgrace-dkms-$ver/dkms.conf" \
+	usr/lib/modprobe.d/nvgrace-dkms.conf "usr/src/nvgrace-dkms-$ver/dkms.conf" \
 	"usr/src/nvgrace-dkms-$ver/Kbuild" \
 	"usr/src/nvgrace-dkms-$ver/compat/probe.mk"; do
 	t "deb ships /$f" test -e "$tmp/deb/$f"
 done
-t "deb: modprobe.d file is a conffile" grep -qx /etc/modprobe.d/nvgrace-dkms.conf "$tmp/deb-ctrl/conffiles"
+t "deb: no modprobe.d file in /etc (the vendor directory, as in the rpm)" test ! -e "$tmp/deb/etc/modprobe.d"
+t "deb: the old /etc conffile is removed on upgrade (dpkg-maintscript-helper rm_conffile)" \
+	grep -q 'rm_conffile /etc/modprobe.d/nvgrace-dkms.conf' "$tmp/deb-ctrl/postinst"
 t "deb: postinst registers with DKMS" grep -q 'DKMS_NAME=nvgrace-dkms' "$tmp/deb-ctrl/postinst"
 t "deb: prerm removes from DKMS" grep -q 'dkms remove' "$tmp/deb-ctrl/prerm"
 t "deb: depends on dkms" grep -q '^Depends:.*dkms' "$tmp/deb-ctrl/control"
@@ -73,39 +76,46 @@ for f in /usr/sbin/nvgrace-vfio /usr/share/man/man8/nvgrace-vfio.8 \
 	t "rpm ships $f" grep -q "^$f" <<<"$files"
 done
 
-# The %post scriptlet against a fake dkms and module tree: kernel "good"
-# builds, "old" is skipped (exit 77; "old28" exit 9, as dkms 2.8 does), "bad"
-# fails with a make.log.
+# The %post scriptlet against a fake common.postinst: a good build exits
+# 0; a failed one exits 0 too (RPM must not leave the package
+# half-installed) and says so loudly, with the make.log; no common.postinst
+# (a dkms too old) exits 0 with the commands to run.
 rpm -qp --qf '%{POSTIN}\n' "$rpmf" 2>/dev/null >"$tmp/post.sh"
-sed -i "s|/lib/modules/|$tmp/modules/|g; s|/var/lib/dkms/|$tmp/dkms/|g" "$tmp/post.sh"
-mkdir -p "$tmp/bin" "$tmp/dkms/nvgrace-dkms/$ver/build"
-for k in good old old28; do
-	mkdir -p "$tmp/modules/$k/build" && : >"$tmp/modules/$k/build/Makefile"
-done
-cat >"$tmp/bin/dkms" <<EOF
+t "rpm %post: runs dkms's common.postinst" grep -q '/usr/lib/dkms/common.postinst' "$tmp/post.sh"
+sed -i "s|/usr/lib/dkms/common.postinst|$tmp/common.postinst|g; s|/var/lib/dkms/|$tmp/dkms/|g" "$tmp/post.sh"
+mkdir -p "$tmp/dkms/nvgrace-dkms/$ver/build"
+cat >"$tmp/common.postinst" <<EOF
 #!/bin/sh
-echo "dkms \$*" >>"$tmp/dkms.calls"
-case "\$*" in
-add*) exit 0 ;;
-status*) exit 0 ;;
-*"-k old28"*) echo "nvgrace-dkms: not building for kernel old28: REQUIRES a 6.1 or newer kernel" >&2; exit 9 ;;
-*"-k old"*) echo "nvgrace-dkms: not building for kernel old: REQUIRES a 6.1 or newer kernel" >&2; exit 77 ;;
-*"-k bad"*) echo "make: *** [Makefile:42: modules] Error 2" >"$tmp/dkms/nvgrace-dkms/$ver/build/make.log"; exit 10 ;;
-*) exit 0 ;;
-esac
+echo "common.postinst \$*" >>"$tmp/postinst.calls"
+[ ! -e "$tmp/fail" ] && exit 0
+echo "make: *** [Makefile:42: modules] Error 2" >"$tmp/dkms/nvgrace-dkms/$ver/build/make.log"
+exit 10
 EOF
-chmod +x "$tmp/bin/dkms"
-PATH=$tmp/bin:$PATH sh "$tmp/post.sh" >"$tmp/post.out" 2>&1
+chmod +x "$tmp/common.postinst"
+sh "$tmp/post.sh" >"$tmp/post.out" 2>&1
 rc=$?
-t "rpm %post: good and skipped kernels succeed (rc $rc)" test "$rc" = 0 ||
-	diag <"$tmp/post.out"
-for k in old old28; do
-	t "rpm %post: kernel $k skipped, not failed" grep -q "kernel $k skipped" "$tmp/post.out"
-done
-t "rpm %post: installs for the kernel with headers" grep -q 'install -m nvgrace-dkms -v .* -k good' "$tmp/dkms.calls"
-mkdir -p "$tmp/modules/bad/build" && : >"$tmp/modules/bad/build/Makefile"
-PATH=$tmp/bin:$PATH sh "$tmp/post.sh" >"$tmp/post.out" 2>&1
+t "rpm %post: a good build exits 0 (rc $rc)" test "$rc" = 0 || diag <"$tmp/post.out"
+t "rpm %post: common.postinst gets the name and version" grep -qx "common.postinst nvgrace-dkms $ver" "$tmp/postinst.calls"
+touch "$tmp/fail"
+sh "$tmp/post.sh" >"$tmp/post.out" 2>&1
 rc=$?
-t "rpm %post: a failed DKMS build fails the scriptlet (rc $rc)" test "$rc" = 1
-t "rpm %post: says which kernel failed" grep -q 'DKMS build or install FAILED for kernel bad' "$tmp/post.out"
-t "rpm %post: shows the make.log" grep -q 'Error 2' "$tmp/post.out" || diag <"$tmp/post.out"
+t "rpm %post: a failed DKMS build still exits 0 (rc $rc)" test "$rc" = 0
+t "rpm %post: ... and says it failed" grep -q 'WARNING: the DKMS build or install FAILED' "$tmp/post.out"
+t "rpm %post: ... shows the make.log" grep -q 'Error 2' "$tmp/post.out" || diag <"$tmp/post.out"
+t "rpm %post: ... and names the command to run after the fix" grep -q 'dkms autoinstall' "$tmp/post.out"
+rm -f "$tmp/common.postinst"
+sh "$tmp/post.sh" >"$tmp/post.out" 2>&1
+rc=$?
+t "rpm %post: without common.postinst: says what to run" \
+	grep -q 'not found (dkms too old?); run: dkms add' "$tmp/post.out"
+t "rpm %post: ... and exits 0 (rc $rc)" test "$rc" = 0
+
+# install-source.sh and install-tool.sh with relative paths write where
+# they are told, relative to the current directory.
+mkdir -p "$tmp/rel"
+(cd "$tmp/rel" && "$top/packaging/install-source.sh" src >/dev/null 2>&1 &&
+	"$top/packaging/install-tool.sh" bin man >/dev/null 2>&1)
+t "install-source.sh with a relative DEST installs there" test -f "$tmp/rel/src/dkms.conf" -a -f "$tmp/rel/src/Kbuild"
+t "install-source.sh with a relative DEST leaves the source tree alone" test ! -e "$top/src/src" -a ! -e "$top/src/dkms.conf"
+t "install-tool.sh with relative paths: tool with its version, man page" \
+	test "$(sh "$tmp/rel/bin/nvgrace-vfio" --version 2>&1)" = "nvgrace-vfio $ver" -a -f "$tmp/rel/man/man8/nvgrace-vfio.8"

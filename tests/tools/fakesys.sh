@@ -16,6 +16,8 @@
 #   fk_driver NAME               register a PCI driver
 #   fk_device BDF VEN DEV [GROUP [NATIVE [BOUND]]]
 #                                add a device (GROUP "" = no IOMMU group)
+# A device directory's .nvgrace/ becomes its nvgrace/ while it is bound to
+# nvgrace_vfio_pci (the driver's sysfs attributes).
 #   fk_write FILE VALUE          write as the tool does (file + kernel)
 #   fk_open PID COMM PATH        a process holding PATH open (for "busy")
 #   fk_cleanup                   remove the tree
@@ -75,6 +77,7 @@ fk_device() {
 	if [ -n "${4:-}" ]; then
 		mkdir -p "$FK/sys/kernel/iommu_groups/$4/devices"
 		ln -s "../../../../kernel/iommu_groups/$4" "$d/iommu_group"
+		ln -s "../../../../bus/pci/devices/$bdf" "$FK/sys/kernel/iommu_groups/$4/devices/$bdf"
 	fi
 	[ -n "${5:-}" ] && echo "$5" >"$d/.native"
 	if [ -n "${6:-}" ]; then
@@ -84,14 +87,20 @@ fk_device() {
 }
 
 fk_link() {
-	ln -s "../../../../bus/pci/drivers/$2" "$FK/sys/bus/pci/devices/$1/driver"
+	local d=$FK/sys/bus/pci/devices/$1
+	ln -s "../../../../bus/pci/drivers/$2" "$d/driver"
 	ln -s "../../../../bus/pci/devices/$1" "$FK/sys/bus/pci/drivers/$2/$1"
+	if [ "$2" = nvgrace_vfio_pci ] && [ -d "$d/.nvgrace" ]; then
+		cp -r "$d/.nvgrace" "$d/nvgrace"
+	fi
 }
 
 fk_unlink() {
-	local drv
-	drv=$(basename "$(readlink "$FK/sys/bus/pci/devices/$1/driver")")
-	rm -f "$FK/sys/bus/pci/devices/$1/driver" "$FK/sys/bus/pci/drivers/$drv/$1"
+	local drv d=$FK/sys/bus/pci/devices/$1
+	drv=$(basename "$(readlink "$d/driver")")
+	rm -f "$d/driver" "$FK/sys/bus/pci/drivers/$drv/$1"
+	[ -d "$d/.nvgrace" ] && rm -rf "$d/nvgrace"
+	return 0
 }
 
 fk_override() {

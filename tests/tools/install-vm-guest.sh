@@ -114,7 +114,7 @@ fi
 
 step "apt purge nvgrace-dkms" apt-get purge -y nvgrace-dkms
 t "dkms status: nothing left" test -z "$(dkms status nvgrace-dkms 2>&1)"
-left=$(find /lib/modules /var/lib/dkms /usr/src /etc/modprobe.d /usr/sbin /usr/share/man \
+left=$(find /lib/modules /var/lib/dkms /usr/src /etc/modprobe.d /usr/lib/modprobe.d /usr/sbin /usr/share/man \
 	\( -name 'nvgrace*' -o -name 'nvgrace-dkms*' \) 2>/dev/null)
 t "no module, DKMS tree or file left behind" test -z "$left"
 [ -z "$left" ] || echo "$left" | diag
