@@ -28,6 +28,13 @@
 #   install  -                                 DKMS/deb install in two VMs
 #   bench    -                                 tests/bench/poison-latency.sh
 #
+# make check runs tiers side by side where they do not wait on each other:
+# static and tools beside the build matrix, then the boot tier (two kernels
+# at a time) beside the demo, with two QEMU guests at once (NG_GUEST_SLOTS,
+# default 2 in make check and 1 in make check-full; NG_GUEST_SLOTS=1 runs
+# every tier after the other). Side-by-side tiers show their lines when all
+# of them are done.
+#
 # Each tier prints TAP-style lines ("ok - ...", "not ok - ...",
 # "ok - ... # SKIP why") and its own time; this script tees them into a
 # log, counts them and ends with one line "N passed, N failed, N skipped".
@@ -62,22 +69,62 @@ all=$logdir/check.tap
 : >"$all"
 times=()
 
-run_tier() {
-	local tier=$1 start rc secs
+# tier_exec TIER CMD...: run one tier into its log files and time it.
+tier_exec() {
+	local tier=$1 start rc
 	shift
 	start=$(date +%s)
-	echo "# tier $tier: $*"
-	"$@" 2>"$logdir/tier-$tier.err" | tee "$logdir/tier-$tier.tap"
-	rc=${PIPESTATUS[0]}
+	"$@" 2>"$logdir/tier-$tier.err" >"$logdir/tier-$tier.tap"
+	rc=$?
+	echo "$rc $(($(date +%s) - start))" >"$logdir/tier-$tier.rc"
+}
+
+# tier_report TIER: what tier_exec left: a failure that no test reported,
+# the tier's lines into the whole log, its time.
+tier_report() {
+	local tier=$1 rc secs
+	read -r rc secs <"$logdir/tier-$tier.rc"
 	if [ "$rc" -ne 0 ] && ! grep -q '^not ok' "$logdir/tier-$tier.tap"; then
 		# A tier that failed without reporting a failed test still fails.
 		echo "not ok - tier $tier exited $rc" | tee -a "$logdir/tier-$tier.tap"
 		tail -n 20 "$logdir/tier-$tier.err" | sed 's/^/# /'
 	fi
 	cat "$logdir/tier-$tier.tap" >>"$all"
-	secs=$(($(date +%s) - start))
 	times+=("$tier ${secs}s")
 	echo "# tier $tier: exit $rc after $secs s" | tee -a "$logdir/times"
+}
+
+# run_tier TIER CMD...: one tier, its lines shown as they come.
+run_tier() {
+	local tier=$1 start rc
+	shift
+	start=$(date +%s)
+	echo "# tier $tier: $*"
+	"$@" 2>"$logdir/tier-$tier.err" | tee "$logdir/tier-$tier.tap"
+	rc=${PIPESTATUS[0]}
+	echo "$rc $(($(date +%s) - start))" >"$logdir/tier-$tier.rc"
+	tier_report "$tier"
+}
+
+# side_by_side "TIER CMD..." ...: tiers at once (make check: the host-only
+# tiers beside the build matrix, the boot tier's guests beside the demo's,
+# boot.sh giving them $NG_GUEST_SLOTS guest slots). Each tier's lines are
+# shown when all are done, one tier after the other.
+side_by_side() {
+	local spec t pids=() names=()
+	for spec in "$@"; do
+		read -ra t <<<"$spec"
+		names+=("${t[0]}")
+		tier_exec "${t[@]}" &
+		pids+=($!)
+	done
+	echo "# tiers ${names[*]} side by side (guest slots: $NG_GUEST_SLOTS)"
+	wait "${pids[@]}"
+	for t in "${names[@]}"; do
+		echo "# tier $t"
+		cat "$logdir/tier-$t.tap"
+		tier_report "$t"
+	done
 }
 
 # The build matrix, the probe results it produced against expectations, and
@@ -98,26 +145,44 @@ cd "$NVGRACE_TOP" || exit 1
 echo "# lane: make $( [ $lane = full ] && echo check-full || echo check), tiers: ${tiers[*]}" |
 	tee -a "$logdir/times"
 t0=$(date +%s)
+# make check boots two guests at a time (a TCG guest mostly keeps one core
+# busy): the boot tier's kernels two by two, and the demo beside them.
+# make check-full keeps one guest at a time unless NG_GUEST_SLOTS says.
+if [ $lane = check ]; then
+	export NG_GUEST_SLOTS=${NG_GUEST_SLOTS:-2}
+else
+	export NG_GUEST_SLOTS=${NG_GUEST_SLOTS:-1}
+fi
+boot_cmd=(tests/boot/tier.sh --set "$lane" --jobs "$NG_GUEST_SLOTS")
+vmm_cmd=(tests/vmm/tier.sh)
+[ $lane = full ] || vmm_cmd+=(--smoke)
+# Tiers that run side by side in make check (when both are asked for).
+side=''
+if [ $lane = check ] && [ "$NG_GUEST_SLOTS" -gt 1 ]; then
+	case " ${tiers[*]} " in *" static tools matrix "*) side+=" host" ;; esac
+	case " ${tiers[*]} " in *" boot demo "*) side+=" guests" ;; esac
+fi
+# the demo builds its own copy of the modules the boot tier's arm64 7.3
+# guest is loading
+demo_side="demo env NVGRACE_BUILD_ROOT=${NVGRACE_BUILD_ROOT:-$NVGRACE_CACHE/build}-demo tests/demo/demo.sh"
 for tier in "${tiers[@]}"; do
 	case $tier in
-	static) run_tier static tests/static.sh ;;
-	tools) run_tier tools tests/tools/tier.sh ;;
-	matrix) run_tier matrix matrix_tier ;;
+	static)
+		case $side in
+		*host*) side_by_side "static tests/static.sh" "tools tests/tools/tier.sh" "matrix matrix_tier" ;;
+		*) run_tier static tests/static.sh ;;
+		esac
+		;;
+	tools) [[ $side == *host* ]] || run_tier tools tests/tools/tier.sh ;;
+	matrix) [[ $side == *host* ]] || run_tier matrix matrix_tier ;;
 	boot)
-		if [ $lane = full ]; then
-			run_tier boot tests/boot/tier.sh
-		else
-			run_tier boot tests/boot/tier.sh --set check
-		fi
+		case $side in
+		*guests*) side_by_side "boot ${boot_cmd[*]}" "$demo_side" ;;
+		*) run_tier boot "${boot_cmd[@]}" ;;
+		esac
 		;;
-	demo) run_tier demo tests/demo/demo.sh ;;
-	vmm)
-		if [ $lane = full ]; then
-			run_tier vmm tests/vmm/tier.sh
-		else
-			run_tier vmm tests/vmm/tier.sh --smoke
-		fi
-		;;
+	demo) [[ $side == *guests* ]] || run_tier demo tests/demo/demo.sh ;;
+	vmm) run_tier vmm "${vmm_cmd[@]}" ;;
 	custom) run_tier custom tests/custom/tier.sh ;;
 	install) run_tier install tests/tools/install-tier.sh ;;
 	bench) run_tier bench tests/bench/poison-latency.sh --tap ;;

@@ -112,7 +112,8 @@ void nvgrace_poison_flush(void);
 
 /* For the driver's per-device sysfs: count and list of poisoned PFNs. */
 unsigned int nvgrace_poison_count(struct nvgrace_pfn_space *space);
-int nvgrace_poison_show_list(struct nvgrace_pfn_space *space, char *buf,
-			     int at);
+unsigned int nvgrace_poison_pfns(struct nvgrace_pfn_space *space,
+				 unsigned long *pfns, unsigned int max,
+				 unsigned long *dropped);
 
 #endif /* NVGRACE_POISON_H */

@@ -24,7 +24,7 @@
  *          memory_failure(); and from 6.1 to 6.18 the consuming thread of
  *          a synchronous error gets a plain SIGBUS from GHES that this
  *          module cannot prevent.
- *  inject  every kernel: the debugfs injection (iface.c).
+ *  inject  every kernel: the debugfs injection (control.c).
  */
 #define pr_fmt(fmt) "nvgrace-poison: " fmt
 
@@ -36,7 +36,8 @@
 #include <linux/sysfs.h>
 #include <linux/tracepoint.h>
 
-#include "internal.h"
+#include "sources.h"
+#include "records.h"
 
 /*
  * nvgrace-probes: register_pfn_address_space pfn_address_space_pfn_to_vma_pgoff

@@ -21,170 +21,99 @@
  * The driver binds only through driver_override (all its IDs are
  * override-only), so it never takes a GPU away from another driver by
  * accident.
+ *
+ * This file is shaped like mainline's drivers/vfio/pci/nvgrace-gpu/main.c:
+ * its functions, in mainline's order and under mainline's names where one
+ * matches, so that a sync with upstream is a function-by-function diff.
+ * What only this driver has lives elsewhere (nvgrace.h lists the files):
+ * the readiness waits (ready.c, mainline's wait/check_device_ready
+ * functions), the pre-6.10 mapping tracker (tracker.c), the operator sysfs
+ * (sysfs.c). The device structure keeps its own name (struct
+ * nvgrace_vfio_device in nvgrace.h, mainline's nvgrace_gpu_pci_core_device)
+ * and the decisions KUnit tests (BAR value, region split, MIG and CXL
+ * decoding, access overlap) are in layout.h.
+ *
+ * Functions that differ from mainline's of the same name, and why (the
+ * comments at the code say more):
+ * - nvgrace_gpu_memregion(): usemem is an emulated region only when the
+ *   firmware window was usable; otherwise the device is plain vfio-pci.
+ * - nvgrace_gpu_vfio_pci_register_pfn_range(): registers with nvgrace-poison,
+ *   which uses the kernel's pfn_address_space where it exists (v6.19) and
+ *   its own routing before.
+ * - nvgrace_gpu_open_device(): maps only the readiness registers of BAR0
+ *   (the core's BAR map helper changed twice) and registers both regions.
+ * - nvgrace_gpu_vfio_pci_huge_fault(): waits for readiness without holding
+ *   memory_lock or the fault's lock (retrying the fault), refuses poisoned
+ *   pages, maps the 2 MiB block around a 4 KiB fault, counts faults.
+ * - nvgrace_gpu_mmap(): refuses the BAR's padding and private mappings, and
+ *   tracks the VMA before v6.10.
+ * - nvgrace_gpu_ioctl(): no ioeventfd on the emulated BARs; resets block
+ *   faults where the core cannot zap this driver's mappings; before v6.19
+ *   also region info (nvgrace_ioctl_region_info()).
+ * - nvgrace_gpu_read_config_emu(), nvgrace_gpu_write_config_emu(): an
+ *   access spanning both emulated BARs, bytes before a BAR register, and
+ *   decode or power changes that must zap.
+ * - nvgrace_gpu_read(), nvgrace_gpu_write(): one path (nvgrace_rw()) through
+ *   a kernel bounce buffer, never touching user memory under memory_lock
+ *   (mainline can deadlock there), and refusing poisoned pages.
+ * - nvgrace_gpu_fetch_memory_property(): also refuses a wrapping window;
+ *   nvgrace_check_window() (not in mainline) refuses unaligned, tiny,
+ *   System-RAM-overlapping or oversized windows.
+ * - nvgrace_gpu_probe_check_device_ready(): polls with module parameters
+ *   (ready.c); nvgrace_gpu_vfio_pci_reset_done() also counts resets.
+ * - nvgrace_device_feature(): not in mainline: zaps on low-power entry
+ *   before v6.10.
  */
 
-#include <linux/anon_inodes.h>
-#include <linux/delay.h>
 #include <linux/device.h>
 #include <linux/file.h>
 #include <linux/io.h>
-#include <linux/jiffies.h>
 #include <linux/mm.h>
 #include <linux/module.h>
-#include <linux/moduleparam.h>
 #include <linux/overflow.h>
 #include <linux/pci.h>
 #include <linux/pci-p2pdma.h>
 #include <linux/pm_runtime.h>
 #include <linux/property.h>
-#include <linux/sched.h>
-#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vfio_pci_core.h>
 
 #include "nvgrace-compat.h"
 #include "nvgrace-poison.h"
+#include "nvgrace.h"
 #include "layout.h"
 #include "iocopy.h"
 #include "kvm.h"
 
 /*
- * nvgrace-probes: vfio_device_inode vfio_device_ops_bind_iommufd
+ * nvgrace-probes: vfio_device_ops_bind_iommufd
  * nvgrace-probes: vfio_device_ops_detach_ioas vfio_device_ops_match_token_uuid
  * nvgrace-probes: vfio_device_ops_get_region_info_caps vfio_pci_core_pci_ops
  */
-
-#define NVGRACE_RESMEM_INDEX	VFIO_PCI_BAR2_REGION_INDEX
-#define NVGRACE_USEMEM_INDEX	VFIO_PCI_BAR4_REGION_INDEX
 
 /* NVIDIA DVSEC 3: bit 0 of the word at 0xA says MIG works with cached resmem. */
 #define NVGRACE_DVSEC_GPU_CAP		3
 #define NVGRACE_DVSEC_BITMAP		0xa
 
-/* BAR0 readiness registers: C2C link up and HBM trained read 0xFF. */
-#define NVGRACE_C2C_LINK_REG		0x1498
-#define NVGRACE_HBM_TRAINING_REG	0x200bc
-#define NVGRACE_READY			0xff
-#define NVGRACE_REGS_LEN		(NVGRACE_HBM_TRAINING_REG + 4)
-
 #define NVGRACE_PGOFF_SHIFT		(VFIO_PCI_OFFSET_SHIFT - PAGE_SHIFT)
 #define NVGRACE_PGOFF_MASK		((1UL << NVGRACE_PGOFF_SHIFT) - 1)
 
-/* Readiness wait: mainline polls every second for up to 30 s. */
-static unsigned int ready_timeout_ms = 30000;
-static unsigned int ready_poll_ms = 1000;
+static const struct vm_operations_struct nvgrace_gpu_vfio_pci_mmap_ops;
 
-static int nvgrace_param_set_ms(const char *val, const struct kernel_param *kp,
-				unsigned int max)
+/* ---- open / close ------------------------------------------------------ */
+
+static void
+nvgrace_gpu_init_fake_bar_emu_regs(struct nvgrace_vfio_device *nvdev)
 {
-	unsigned int ms;
-	int ret;
-
-	ret = kstrtouint(val, 0, &ms);
-	if (ret || ms < 1 || ms > max) {
-		pr_err("nvgrace-vfio-pci: %s must be a number of milliseconds from 1 to %u, not '%.*s'\n",
-		       kp->name, max, (int)strcspn(val, "\n"), val);
-		return -EINVAL;
-	}
-	WRITE_ONCE(*(unsigned int *)kp->arg, ms);
-	return 0;
-}
-
-static int nvgrace_param_set_timeout(const char *val,
-				     const struct kernel_param *kp)
-{
-	return nvgrace_param_set_ms(val, kp, 600000);
-}
-
-static int nvgrace_param_set_poll(const char *val,
-				  const struct kernel_param *kp)
-{
-	return nvgrace_param_set_ms(val, kp, 1000);
-}
-
-static const struct kernel_param_ops nvgrace_timeout_ops = {
-	.set = nvgrace_param_set_timeout,
-	.get = param_get_uint,
-};
-
-static const struct kernel_param_ops nvgrace_poll_ops = {
-	.set = nvgrace_param_set_poll,
-	.get = param_get_uint,
-};
-
-module_param_cb(ready_timeout_ms, &nvgrace_timeout_ops, &ready_timeout_ms,
-		0644);
-MODULE_PARM_DESC(ready_timeout_ms,
-		 "How long to wait for the GPU's C2C link and HBM training, in ms (1-600000, default 30000)");
-module_param_cb(ready_poll_ms, &nvgrace_poll_ops, &ready_poll_ms, 0644);
-MODULE_PARM_DESC(ready_poll_ms,
-		 "Interval between readiness checks, in ms (1-1000, default 1000)");
-
-struct nvgrace_mem_region {
-	phys_addr_t phys;	/* start of the region in device memory */
-	size_t length;		/* bytes of real memory */
-	size_t bar_size;	/* emulated BAR size: length rounded up */
-	__le64 bar_val;		/* what the guest wrote to the emulated BAR */
-	union {			/* kernel mapping for read()/write() */
-		void *memaddr;
-		void __iomem *ioaddr;
-	};
-	struct nvgrace_pfn_space poison;
-};
-
-enum nvgrace_fault_kind { NVGRACE_FAULT_PTE, NVGRACE_FAULT_PMD,
-			  NVGRACE_FAULT_PUD, NVGRACE_FAULT_KINDS };
-
-struct nvgrace_vfio_device {
-	struct vfio_pci_core_device core_device;
-	struct nvgrace_mem_region usemem;
-	struct nvgrace_mem_region resmem;	/* length 0 on Blackwell */
-	struct mutex remap_lock;		/* kernel mappings of regions */
-	void __iomem *regs;			/* BAR0 readiness registers */
-	bool has_mig_hw_bug;
-	bool reset_done;			/* readiness unknown since reset */
-	unsigned long reset_jiffies;		/* when that reset was done */
-	int cxl_dvsec;				/* CXL Device DVSEC, or 0 */
-
-	/* What firmware said, for sysfs. */
-	phys_addr_t mem_phys;
-	size_t mem_length;
-	int mem_status;
-
-	/* Observability. */
-	atomic_long_t faults[NVGRACE_FAULT_KINDS];
-	atomic_t resets;
-	unsigned int ready_wait_ms;		/* probe or reset to ready */
-
-#ifndef HAVE_VFIO_DEVICE_INODE
-	/*
-	 * Kernels without a per-device VFIO inode (mainline < 6.10) zap only
-	 * the VMAs vfio-pci-core created itself on reset and memory disable.
-	 * This driver tracks its own VMAs and zaps them at the same points.
-	 */
-	struct mutex vma_lock;
-	struct list_head vma_list;
-	unsigned long zap_gen;
-	atomic_t faults_blocked;		/* reset or decode change */
-#endif
-};
-
-static struct nvgrace_vfio_device *
-to_nvgrace(struct vfio_pci_core_device *core_device)
-{
-	return container_of(core_device, struct nvgrace_vfio_device,
-			    core_device);
-}
-
-static struct nvgrace_vfio_device *vdev_to_nvgrace(struct vfio_device *vdev)
-{
-	return container_of(vdev, struct nvgrace_vfio_device, core_device.vdev);
+	nvdev->usemem.bar_val = 0;
+	nvdev->resmem.bar_val = 0;
 }
 
 /* The emulated region with VFIO index @index, or NULL for a real one. */
 static struct nvgrace_mem_region *
-nvgrace_memregion(struct nvgrace_vfio_device *nvdev, unsigned int index)
+nvgrace_gpu_memregion(unsigned int index, struct nvgrace_vfio_device *nvdev)
 {
 	if (index == NVGRACE_USEMEM_INDEX && nvdev->usemem.length)
 		return &nvdev->usemem;
@@ -193,383 +122,8 @@ nvgrace_memregion(struct nvgrace_vfio_device *nvdev, unsigned int index)
 	return NULL;
 }
 
-/*
- * Same test as mainline's __vfio_pci_memory_enabled() (exported only from
- * v6.19): memory decode on in the virtual command register and the device
- * not in D3.
- */
-static bool nvgrace_memory_enabled(struct vfio_pci_core_device *vdev)
-{
-	struct pci_dev *pdev = vdev->pdev;
-	u16 cmd = le16_to_cpu(*(__le16 *)&vdev->vconfig[PCI_COMMAND]);
-
-	/* current_state < PCI_D3hot, in a form sparse accepts */
-	return (pdev->current_state == PCI_D0 ||
-		pdev->current_state == PCI_D1 ||
-		pdev->current_state == PCI_D2) &&
-	       (pdev->no_command_memory || (cmd & PCI_COMMAND_MEMORY));
-}
-
-/* ---- device readiness ------------------------------------------------ */
-
-/* One look at the BAR0 registers: 0 ready, -EAGAIN not yet. */
-static int nvgrace_test_ready_regs(void __iomem *regs)
-{
-	if (ioread32(regs + NVGRACE_C2C_LINK_REG) == NVGRACE_READY &&
-	    ioread32(regs + NVGRACE_HBM_TRAINING_REG) == NVGRACE_READY)
-		return 0;
-	return -EAGAIN;
-}
-
-/* One look at the CXL Device DVSEC: 0 ready, -EAGAIN not yet, -ENODEV gone. */
-static int nvgrace_test_ready_cxl(struct nvgrace_vfio_device *nvdev,
-				  u32 *status)
-{
-	u32 val;
-
-	pci_read_config_dword(nvdev->core_device.pdev,
-			      nvdev->cxl_dvsec + PCI_DVSEC_CXL_RANGE_SIZE_LOW(0),
-			      &val);
-	if (val == ~0U)
-		return -ENODEV;
-	*status = val;
-	return nvgrace_cxl_mem_active(val) ? 0 : -EAGAIN;
-}
-
-/*
- * Until when a GPU that started training at @start may take. BAR0 registers:
- * ready_timeout_ms. CXL (mainline v7.2): Memory_Info_Valid within 1 s, then
- * Memory_Active within the timeout the device advertises (<= 256 s); here
- * both count from @start.
- */
-static unsigned long nvgrace_ready_deadline(struct nvgrace_vfio_device *nvdev,
-					    unsigned long start, u32 status)
-{
-	unsigned long ms = READ_ONCE(ready_timeout_ms);
-
-	if (nvdev->cxl_dvsec) {
-		ms = MSEC_PER_SEC;
-		if (status & NVGRACE_CXL_MEM_INFO_VALID)
-			ms += nvgrace_cxl_active_timeout_ms(status);
-	}
-	return start + msecs_to_jiffies(ms);
-}
-
-/*
- * Sleep one poll interval, holding no lock. Only a fatal signal ends the
- * wait (-EINTR); an early wake-up for any other reason just polls again.
- */
-static int nvgrace_poll_sleep(void)
-{
-	schedule_timeout_killable(msecs_to_jiffies(READ_ONCE(ready_poll_ms)));
-	return fatal_signal_pending(current) ? -EINTR : 0;
-}
-
-/*
- * Readiness at probe, no lock held: poll the registers (or the CXL DVSEC)
- * until ready, -ETIME at the deadline, -EINTR on a fatal signal.
- */
-static int nvgrace_probe_poll_ready(struct nvgrace_vfio_device *nvdev,
-				    void __iomem *regs)
-{
-	unsigned long start = jiffies;
-	u32 status = 0;
-	int ret;
-
-	for (;;) {
-		ret = nvdev->cxl_dvsec ? nvgrace_test_ready_cxl(nvdev, &status) :
-					 nvgrace_test_ready_regs(regs);
-		if (ret != -EAGAIN)
-			break;
-		if (time_after(jiffies,
-			       nvgrace_ready_deadline(nvdev, start, status)))
-			return -ETIME;
-		ret = nvgrace_poll_sleep();
-		if (ret)
-			return ret;
-	}
-	if (!ret)
-		WRITE_ONCE(nvdev->ready_wait_ms,
-			   jiffies_to_msecs(jiffies - start));
-	return ret;
-}
-
-#ifndef HAVE_VFIO_DEVICE_INODE
-static bool nvgrace_faults_blocked(struct nvgrace_vfio_device *nvdev)
-{
-	return atomic_read(&nvdev->faults_blocked);
-}
-#else
-static bool nvgrace_faults_blocked(struct nvgrace_vfio_device *nvdev)
-{
-	return false;
-}
-#endif
-
-/*
- * After a reset, before the first access, the GPU must be ready: speculative
- * CPU accesses to its memory before that log (harmless) corrected RAS
- * errors. One quick test with memory_lock held for read: 0 when ready (and
- * from then on without testing), -EAGAIN not yet, -EIO memory decode off or
- * D3 (the registers cannot be read), -ETIME not ready ready_timeout_ms after
- * the reset, -ENODEV the device is gone, -EBUSY a reset or memory-decode
- * change through this device's fd is under way (nvgrace_block_faults()).
- */
-static int nvgrace_test_ready(struct nvgrace_vfio_device *nvdev)
-{
-	struct vfio_pci_core_device *vdev = &nvdev->core_device;
-	unsigned long since;
-	u32 status = 0;
-	int ret;
-
-	lockdep_assert_held_read(&vdev->memory_lock);
-
-	if (nvgrace_faults_blocked(nvdev))
-		return -EBUSY;
-	if (!READ_ONCE(nvdev->reset_done))
-		return 0;
-	smp_rmb();	/* reset_jiffies after reset_done: nvgrace_reset_done() */
-	since = READ_ONCE(nvdev->reset_jiffies);
-	if (!nvgrace_memory_enabled(vdev))
-		return -EIO;
-
-	ret = nvdev->cxl_dvsec ? nvgrace_test_ready_cxl(nvdev, &status) :
-				 nvgrace_test_ready_regs(nvdev->regs);
-	if (ret == -EAGAIN &&
-	    time_after(jiffies, nvgrace_ready_deadline(nvdev, since, status)))
-		ret = -ETIME;
-	if (ret)
-		return ret;
-
-	WRITE_ONCE(nvdev->ready_wait_ms, jiffies_to_msecs(jiffies - since));
-	WRITE_ONCE(nvdev->reset_done, false);
-	return 0;
-}
-
-/* What nvgrace_lock_ready() may wait for, without any lock of its own. */
-#define NVGRACE_WAIT_READY	BIT(0)	/* the GPU to get ready */
-#define NVGRACE_WAIT_BUSY	BIT(1)	/* a blocking reset or decode change */
-
-/*
- * Take memory_lock for read with the GPU ready for access: the one readiness
- * retry of the fault and read()/write() paths. The wait never sleeps under
- * memory_lock: each poll takes the lock, tests once and drops it, so a
- * PCI_COMMAND write or a reset is never held up by a GPU still training.
- * Mainline (v7.3) sleeps up to the whole timeout under memory_lock (and the
- * mmap lock, in the fault path), and takes an early wake-up for a kill.
- * Returns 0 with the lock held, or an error without it; -EAGAIN (GPU not
- * ready yet) and -EBUSY (reset under way) unless @wait says to wait for it.
- */
-static int nvgrace_lock_ready(struct nvgrace_vfio_device *nvdev,
-			      unsigned int wait)
-{
-	struct rw_semaphore *lock = &nvdev->core_device.memory_lock;
-	int ret;
-
-	for (;;) {
-		down_read(lock);
-		ret = nvgrace_test_ready(nvdev);
-		if (!ret)
-			return 0;
-		up_read(lock);
-		if (ret == -EAGAIN && (wait & NVGRACE_WAIT_READY)) {
-			/* The test gives -ETIME, against the reset's deadline. */
-			ret = nvgrace_poll_sleep();
-		} else if (ret == -EBUSY && (wait & NVGRACE_WAIT_BUSY)) {
-			/* A reset or a config write: short, poll quickly. */
-			schedule_timeout_killable(msecs_to_jiffies(10));
-			ret = fatal_signal_pending(current) ? -EINTR : 0;
-		}
-		if (ret)
-			return ret;
-	}
-}
-
-/* ---- VMA tracking for kernels without a per-device inode -------------- */
-
-static const struct vm_operations_struct nvgrace_mmap_ops;
-
-#ifndef HAVE_VFIO_DEVICE_INODE
-struct nvgrace_vma {
-	struct list_head node;
-	struct vm_area_struct *vma;
-	unsigned long gen;
-};
-
-static void nvgrace_vma_add(struct nvgrace_vfio_device *nvdev,
-			    struct nvgrace_vma *t, struct vm_area_struct *vma)
-{
-	t->vma = vma;
-	t->gen = 0;
-	mutex_lock(&nvdev->vma_lock);
-	list_add(&t->node, &nvdev->vma_list);
-	mutex_unlock(&nvdev->vma_lock);
-}
-
-/* A VMA copied by fork, split or mremap: track the copy too. */
-static void nvgrace_vma_open(struct vm_area_struct *vma)
-{
-	struct nvgrace_vma *t;
-
-	t = kmalloc_obj(*t, GFP_KERNEL | __GFP_NOFAIL);
-
-	nvgrace_vma_add(vma->vm_private_data, t, vma);
-}
-
-static void nvgrace_vma_close(struct vm_area_struct *vma)
-{
-	struct nvgrace_vfio_device *nvdev = vma->vm_private_data;
-	struct nvgrace_vma *t;
-
-	mutex_lock(&nvdev->vma_lock);
-	list_for_each_entry(t, &nvdev->vma_list, node) {
-		if (t->vma == vma) {
-			list_del(&t->node);
-			kfree(t);
-			break;
-		}
-	}
-	mutex_unlock(&nvdev->vma_lock);
-}
-
-/*
- * Zap every mapping of the device memory. Page tables may only be walked
- * with the owning mm's mmap lock held, and vm_ops->close() runs under that
- * lock and takes vma_lock, so vma_lock is dropped around taking it: one mm
- * at a time, marking the VMAs done with a generation number.
- */
-static void nvgrace_zap_mappings(struct nvgrace_vfio_device *nvdev)
-{
-	struct nvgrace_vma *t;
-	unsigned long gen;
-
-	mutex_lock(&nvdev->vma_lock);
-	gen = ++nvdev->zap_gen;
-	for (;;) {
-		struct mm_struct *mm = NULL;
-
-		list_for_each_entry(t, &nvdev->vma_list, node) {
-			if (t->gen == gen)
-				continue;
-			if (mmget_not_zero(t->vma->vm_mm)) {
-				mm = t->vma->vm_mm;
-				break;
-			}
-			/* The mm is exiting: its mappings go with it. */
-			t->gen = gen;
-		}
-		mutex_unlock(&nvdev->vma_lock);
-		if (!mm)
-			return;
-
-		mmap_read_lock(mm);
-		mutex_lock(&nvdev->vma_lock);
-		list_for_each_entry(t, &nvdev->vma_list, node) {
-			struct vm_area_struct *vma = t->vma;
-
-			if (t->gen == gen || vma->vm_mm != mm)
-				continue;
-			t->gen = gen;
-			/* Skip a VMA munmap() has already detached. */
-			if (vma_lookup(mm, vma->vm_start) == vma)
-				zap_vma_ptes(vma, vma->vm_start,
-					     vma->vm_end - vma->vm_start);
-		}
-		mutex_unlock(&nvdev->vma_lock);
-		mmap_read_unlock(mm);
-		mmput(mm);
-		mutex_lock(&nvdev->vma_lock);
-	}
-}
-
-/*
- * Keep this driver's pages unmapped for the whole of a reset or a memory
- * decode change made through this device's fd. vfio-pci-core before v6.10
- * zaps only its own mappings under memory_lock; zapping ours only before
- * and after the operation left a window in which a fault mapped a page
- * again and it stayed mapped while the device was reset. So: block faults
- * (they wait, without their locks, see nvgrace_lock_ready()), wait out the
- * ones in flight (they hold memory_lock for read), zap; after the
- * operation zap again and unblock. A reset through a sibling device's fd
- * (a bus reset) gives this driver no hook before it: its mappings stay
- * until that reset is over, a limit of these kernels.
- */
-static void nvgrace_block_faults(struct nvgrace_vfio_device *nvdev)
-{
-	struct rw_semaphore *lock = &nvdev->core_device.memory_lock;
-
-	atomic_inc(&nvdev->faults_blocked);
-	down_write(lock);
-	up_write(lock);
-	nvgrace_zap_mappings(nvdev);
-}
-
-static void nvgrace_unblock_faults(struct nvgrace_vfio_device *nvdev)
-{
-	nvgrace_zap_mappings(nvdev);
-	atomic_dec(&nvdev->faults_blocked);
-}
-
-/* The address space all anon-inode files (so VFIO device files) share. */
-static struct address_space *nvgrace_anon_mapping;
-
-static int nvgrace_anon_mapping_init(void)
-{
-	static const struct file_operations fops = { .owner = THIS_MODULE };
-	struct file *file;
-
-	file = anon_inode_getfile("[nvgrace]", &fops, NULL, O_RDONLY);
-	if (IS_ERR(file))
-		return PTR_ERR(file);
-	nvgrace_anon_mapping = file->f_mapping;
-	fput(file);
-	return 0;
-}
-
-static struct address_space *
-nvgrace_device_mapping(struct nvgrace_vfio_device *nvdev)
-{
-	return nvgrace_anon_mapping;
-}
-#else
-/*
- * vfio-pci-core zaps the device inode's mappings, ours included, under
- * memory_lock: nothing to do or to block.
- */
-static void nvgrace_zap_mappings(struct nvgrace_vfio_device *nvdev)
-{
-}
-
-static void nvgrace_block_faults(struct nvgrace_vfio_device *nvdev)
-{
-}
-
-static void nvgrace_unblock_faults(struct nvgrace_vfio_device *nvdev)
-{
-}
-
-static int nvgrace_anon_mapping_init(void)
-{
-	return 0;
-}
-
-static struct address_space *
-nvgrace_device_mapping(struct nvgrace_vfio_device *nvdev)
-{
-	return nvdev->core_device.vdev.inode->i_mapping;
-}
-#endif
-
-/* ---- open / close ------------------------------------------------------ */
-
-static void nvgrace_reset_bar_emu(struct nvgrace_vfio_device *nvdev)
-{
-	nvdev->usemem.bar_val = 0;
-	nvdev->resmem.bar_val = 0;
-}
-
-static int nvgrace_pfn_to_vma_pgoff(struct vm_area_struct *vma,
-				    unsigned long pfn, pgoff_t *pgoff)
+static int nvgrace_gpu_pfn_to_vma_pgoff(struct vm_area_struct *vma,
+					unsigned long pfn, pgoff_t *pgoff)
 {
 	struct nvgrace_vfio_device *nvdev = vma->vm_private_data;
 	unsigned int index = vma->vm_pgoff >> NVGRACE_PGOFF_SHIFT;
@@ -577,9 +131,9 @@ static int nvgrace_pfn_to_vma_pgoff(struct vm_area_struct *vma,
 	struct nvgrace_mem_region *region;
 	unsigned long first, off;
 
-	if (vma->vm_ops != &nvgrace_mmap_ops || !nvdev)
+	if (vma->vm_ops != &nvgrace_gpu_vfio_pci_mmap_ops || !nvdev)
 		return -ENOENT;
-	region = nvgrace_memregion(nvdev, index);
+	region = nvgrace_gpu_memregion(index, nvdev);
 	if (!region)
 		return -EINVAL;
 	first = PHYS_PFN(region->phys);
@@ -592,21 +146,22 @@ static int nvgrace_pfn_to_vma_pgoff(struct vm_area_struct *vma,
 	return 0;
 }
 
-static int nvgrace_register_poison(struct nvgrace_vfio_device *nvdev,
-				   struct nvgrace_mem_region *region)
+static int
+nvgrace_gpu_vfio_pci_register_pfn_range(struct nvgrace_vfio_device *nvdev,
+					struct nvgrace_mem_region *region)
 {
 	struct nvgrace_pfn_space *space = &region->poison;
 
 	space->pfn_first = PHYS_PFN(region->phys);
 	space->pfn_last = space->pfn_first + (region->length >> PAGE_SHIFT) - 1;
 	space->mapping = nvgrace_device_mapping(nvdev);
-	space->pfn_to_vma_pgoff = nvgrace_pfn_to_vma_pgoff;
+	space->pfn_to_vma_pgoff = nvgrace_gpu_pfn_to_vma_pgoff;
 	/* The fault path checks for poison and maps under memory_lock. */
 	space->fault_lock = &nvdev->core_device.memory_lock;
 	return nvgrace_poison_register(space);
 }
 
-static int nvgrace_open_device(struct vfio_device *core_vdev)
+static int nvgrace_gpu_open_device(struct vfio_device *core_vdev)
 {
 	struct nvgrace_vfio_device *nvdev = vdev_to_nvgrace(core_vdev);
 	struct vfio_pci_core_device *vdev = &nvdev->core_device;
@@ -617,7 +172,7 @@ static int nvgrace_open_device(struct vfio_device *core_vdev)
 	if (ret)
 		return ret;
 
-	nvgrace_reset_bar_emu(nvdev);
+	nvgrace_gpu_init_fake_bar_emu_regs(nvdev);
 
 	/*
 	 * The readiness registers after a reset. Mainline uses vfio-pci-core's
@@ -634,11 +189,12 @@ static int nvgrace_open_device(struct vfio_device *core_vdev)
 	}
 
 	if (nvdev->resmem.length) {
-		ret = nvgrace_register_poison(nvdev, &nvdev->resmem);
+		ret = nvgrace_gpu_vfio_pci_register_pfn_range(nvdev,
+							      &nvdev->resmem);
 		if (ret)
 			goto out_unmap;
 	}
-	ret = nvgrace_register_poison(nvdev, &nvdev->usemem);
+	ret = nvgrace_gpu_vfio_pci_register_pfn_range(nvdev, &nvdev->usemem);
 	if (ret)
 		goto out_unregister;
 
@@ -658,7 +214,7 @@ out_disable:
 	return ret;
 }
 
-static void nvgrace_close_device(struct vfio_device *core_vdev)
+static void nvgrace_gpu_close_device(struct vfio_device *core_vdev)
 {
 	struct nvgrace_vfio_device *nvdev = vdev_to_nvgrace(core_vdev);
 
@@ -787,7 +343,8 @@ static vm_fault_t nvgrace_fault_wait_ready(struct vm_fault *vmf,
 	return VM_FAULT_RETRY;
 }
 
-static vm_fault_t nvgrace_huge_fault(struct vm_fault *vmf, unsigned int order)
+static vm_fault_t nvgrace_gpu_vfio_pci_huge_fault(struct vm_fault *vmf,
+						  unsigned int order)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	struct nvgrace_vfio_device *nvdev = vma->vm_private_data;
@@ -798,7 +355,7 @@ static vm_fault_t nvgrace_huge_fault(struct vm_fault *vmf, unsigned int order)
 	vm_fault_t ret;
 	int rc;
 
-	region = nvgrace_memregion(nvdev, index);
+	region = nvgrace_gpu_memregion(index, nvdev);
 	if (!region)
 		return VM_FAULT_SIGBUS;
 
@@ -845,31 +402,29 @@ static vm_fault_t nvgrace_huge_fault(struct vm_fault *vmf, unsigned int order)
 	return ret;
 }
 
-static vm_fault_t nvgrace_fault(struct vm_fault *vmf)
+static vm_fault_t nvgrace_gpu_vfio_pci_fault(struct vm_fault *vmf)
 {
-	return nvgrace_huge_fault(vmf, 0);
+	return nvgrace_gpu_vfio_pci_huge_fault(vmf, 0);
 }
 
-static const struct vm_operations_struct nvgrace_mmap_ops = {
-	.fault = nvgrace_fault,
+static const struct vm_operations_struct nvgrace_gpu_vfio_pci_mmap_ops = {
+	.fault = nvgrace_gpu_vfio_pci_fault,
 #ifdef NVGRACE_HUGE_FAULT
-	.huge_fault = nvgrace_huge_fault,
+	.huge_fault = nvgrace_gpu_vfio_pci_huge_fault,
 #endif
-#ifndef HAVE_VFIO_DEVICE_INODE
-	.open = nvgrace_vma_open,
-	.close = nvgrace_vma_close,
-#endif
+	NVGRACE_TRACKER_VM_OPS
 };
 
-static int nvgrace_mmap(struct vfio_device *core_vdev,
-			struct vm_area_struct *vma)
+static int nvgrace_gpu_mmap(struct vfio_device *core_vdev,
+			    struct vm_area_struct *vma)
 {
 	struct nvgrace_vfio_device *nvdev = vdev_to_nvgrace(core_vdev);
 	unsigned int index = vma->vm_pgoff >> NVGRACE_PGOFF_SHIFT;
 	struct nvgrace_mem_region *region;
 	u64 len, pgoff, end;
+	int ret;
 
-	region = nvgrace_memregion(nvdev, index);
+	region = nvgrace_gpu_memregion(index, nvdev);
 	if (!region)
 		return vfio_pci_core_mmap(core_vdev, vma);
 
@@ -884,19 +439,10 @@ static int nvgrace_mmap(struct vfio_device *core_vdev,
 	if (end > region->length)
 		return -EINVAL;
 
-#ifndef HAVE_VFIO_DEVICE_INODE
-	{
-		struct nvgrace_vma *t;
-
-		/* Zapping and poison handling find VMAs through this mapping. */
-		if (vma->vm_file->f_mapping != nvgrace_anon_mapping)
-			return -ENODEV;
-		t = kmalloc_obj(*t, GFP_KERNEL);
-		if (!t)
-			return -ENOMEM;
-		nvgrace_vma_add(nvdev, t, vma);
-	}
-#endif
+	/* Before v6.10: the driver's own list of its mappings (tracker.c). */
+	ret = nvgrace_track_vma(nvdev, vma);
+	if (ret)
+		return ret;
 
 	nvgrace_vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND |
 			     VM_DONTDUMP);
@@ -911,7 +457,7 @@ static int nvgrace_mmap(struct vfio_device *core_vdev,
 	}
 	/* usemem keeps the default, cacheable, page protection. */
 
-	vma->vm_ops = &nvgrace_mmap_ops;
+	vma->vm_ops = &nvgrace_gpu_vfio_pci_mmap_ops;
 	vma->vm_private_data = nvdev;
 	return 0;
 }
@@ -949,14 +495,14 @@ static int nvgrace_region_info_caps(struct nvgrace_vfio_device *nvdev,
 }
 
 #ifdef HAVE_VFIO_DEVICE_OPS_GET_REGION_INFO_CAPS
-static int nvgrace_get_region_info_caps(struct vfio_device *core_vdev,
-					struct vfio_region_info *info,
-					struct vfio_info_cap *caps)
+static int nvgrace_gpu_ioctl_get_region_info(struct vfio_device *core_vdev,
+					     struct vfio_region_info *info,
+					     struct vfio_info_cap *caps)
 {
 	struct nvgrace_vfio_device *nvdev = vdev_to_nvgrace(core_vdev);
 	struct nvgrace_mem_region *region;
 
-	region = nvgrace_memregion(nvdev, info->index);
+	region = nvgrace_gpu_memregion(info->index, nvdev);
 	if (!region)
 		return vfio_pci_ioctl_get_region_info(core_vdev, info, caps);
 	return nvgrace_region_info_caps(nvdev, region, info, caps);
@@ -978,7 +524,7 @@ static long nvgrace_ioctl_region_info(struct vfio_device *core_vdev,
 	if (info.argsz < minsz)
 		return -EINVAL;
 
-	region = nvgrace_memregion(nvdev, info.index);
+	region = nvgrace_gpu_memregion(info.index, nvdev);
 	if (!region)
 		return vfio_pci_core_ioctl(core_vdev, VFIO_DEVICE_GET_REGION_INFO,
 					   arg);
@@ -1007,8 +553,8 @@ static long nvgrace_ioctl_region_info(struct vfio_device *core_vdev,
 }
 #endif
 
-static long nvgrace_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
-			  unsigned long arg)
+static long nvgrace_gpu_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
+			      unsigned long arg)
 {
 	struct nvgrace_vfio_device *nvdev = vdev_to_nvgrace(core_vdev);
 	long ret;
@@ -1022,7 +568,7 @@ static long nvgrace_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
 		return nvgrace_ioctl_region_info(core_vdev, arg);
 #endif
 	case VFIO_DEVICE_RESET:
-		nvgrace_reset_bar_emu(nvdev);
+		nvgrace_gpu_init_fake_bar_emu_regs(nvdev);
 		fallthrough;
 	case VFIO_DEVICE_PCI_HOT_RESET:
 		/* Where the core cannot zap this driver's mappings. */
@@ -1050,9 +596,9 @@ static int nvgrace_device_feature(struct vfio_device *core_vdev, u32 flags,
 
 /* ---- config space: the emulated BARs ----------------------------------- */
 
-static ssize_t nvgrace_read_config(struct nvgrace_vfio_device *nvdev,
-				   char __user *buf, size_t count,
-				   loff_t *ppos)
+static ssize_t nvgrace_gpu_read_config_emu(struct nvgrace_vfio_device *nvdev,
+					   char __user *buf, size_t count,
+					   loff_t *ppos)
 {
 	u64 pos = *ppos & VFIO_PCI_OFFSET_MASK;
 	static const struct {
@@ -1077,7 +623,7 @@ static ssize_t nvgrace_read_config(struct nvgrace_vfio_device *nvdev,
 		size_t off, n, reg_off;
 		__le64 val;
 
-		region = nvgrace_memregion(nvdev, bars[i].index);
+		region = nvgrace_gpu_memregion(bars[i].index, nvdev);
 		if (!region || !nvgrace_intersect(pos, ret, bars[i].reg,
 						  sizeof(val), &off, &n,
 						  &reg_off))
@@ -1092,9 +638,9 @@ static ssize_t nvgrace_read_config(struct nvgrace_vfio_device *nvdev,
 	return ret;
 }
 
-static ssize_t nvgrace_write_config(struct nvgrace_vfio_device *nvdev,
-				    const char __user *buf, size_t count,
-				    loff_t *ppos)
+static ssize_t nvgrace_gpu_write_config_emu(struct nvgrace_vfio_device *nvdev,
+					    const char __user *buf,
+					    size_t count, loff_t *ppos)
 {
 	struct vfio_pci_core_device *vdev = &nvdev->core_device;
 	u64 pos = *ppos & VFIO_PCI_OFFSET_MASK;
@@ -1112,7 +658,7 @@ static ssize_t nvgrace_write_config(struct nvgrace_vfio_device *nvdev,
 	for (i = 0; i < ARRAY_SIZE(bars); i++) {
 		struct nvgrace_mem_region *region;
 
-		region = nvgrace_memregion(nvdev, bars[i].index);
+		region = nvgrace_gpu_memregion(bars[i].index, nvdev);
 		if (!region || !nvgrace_intersect(pos, count, bars[i].reg,
 						  sizeof(u64), &off, &n,
 						  &reg_off))
@@ -1150,8 +696,8 @@ static ssize_t nvgrace_write_config(struct nvgrace_vfio_device *nvdev,
 
 /* ---- read() / write() on the emulated regions ------------------------- */
 
-static int nvgrace_map_region(struct nvgrace_vfio_device *nvdev,
-			      struct nvgrace_mem_region *region)
+static int nvgrace_gpu_map_device_mem(struct nvgrace_vfio_device *nvdev,
+				      struct nvgrace_mem_region *region)
 {
 	int ret = 0;
 
@@ -1211,12 +757,13 @@ static int nvgrace_mem_copy(struct nvgrace_vfio_device *nvdev,
  * read() and write() go through a kernel bounce buffer, a chunk at a time,
  * and touch user memory only without memory_lock. The user buffer may be a
  * mapping of this same device: copying to or from it can fault into
- * nvgrace_huge_fault(), which takes memory_lock for read again, and a
- * writer of memory_lock (a PCI_COMMAND write, a reset) queued between the
- * two acquisitions would wait for the first while the second waits for it:
- * a deadlock no signal breaks. vfio-pci-core's do_io_rw bounces through a
- * register-sized variable for the same reason; mainline nvgrace-gpu (v7.3)
- * copies to and from user memory under memory_lock, and has this deadlock.
+ * nvgrace_gpu_vfio_pci_huge_fault(), which takes memory_lock for read
+ * again, and a writer of memory_lock (a PCI_COMMAND write, a reset) queued
+ * between the two acquisitions would wait for the first while the second
+ * waits for it: a deadlock no signal breaks. vfio-pci-core's do_io_rw
+ * bounces through a register-sized variable for the same reason; mainline
+ * nvgrace-gpu (v7.3) copies to and from user memory under memory_lock, and
+ * has this deadlock.
  */
 #define NVGRACE_RW_CHUNK	SZ_64K
 
@@ -1229,7 +776,7 @@ static ssize_t nvgrace_mem_chunks(struct nvgrace_vfio_device *nvdev,
 	void *bounce;
 	int ret;
 
-	ret = nvgrace_map_region(nvdev, region);
+	ret = nvgrace_gpu_map_device_mem(nvdev, region);
 	if (ret)
 		return ret;
 
@@ -1318,7 +865,7 @@ static ssize_t nvgrace_rw(struct vfio_device *core_vdev, char __user *buf,
 	struct device *dev = &nvdev->core_device.pdev->dev;
 	ssize_t ret;
 
-	region = nvgrace_memregion(nvdev, index);
+	region = nvgrace_gpu_memregion(index, nvdev);
 	if (region) {
 		if (pm_runtime_resume_and_get(dev))
 			return -EIO;
@@ -1328,21 +875,23 @@ static ssize_t nvgrace_rw(struct vfio_device *core_vdev, char __user *buf,
 	}
 
 	if (index == VFIO_PCI_CONFIG_REGION_INDEX)
-		return write ? nvgrace_write_config(nvdev, buf, count, ppos) :
-			       nvgrace_read_config(nvdev, buf, count, ppos);
+		return write ?
+			nvgrace_gpu_write_config_emu(nvdev, buf, count, ppos) :
+			nvgrace_gpu_read_config_emu(nvdev, buf, count, ppos);
 
 	return write ? vfio_pci_core_write(core_vdev, buf, count, ppos) :
 		       vfio_pci_core_read(core_vdev, buf, count, ppos);
 }
 
-static ssize_t nvgrace_read(struct vfio_device *core_vdev, char __user *buf,
-			    size_t count, loff_t *ppos)
+static ssize_t nvgrace_gpu_read(struct vfio_device *core_vdev, char __user *buf,
+				size_t count, loff_t *ppos)
 {
 	return nvgrace_rw(core_vdev, buf, count, ppos, false);
 }
 
-static ssize_t nvgrace_write(struct vfio_device *core_vdev,
-			     const char __user *buf, size_t count, loff_t *ppos)
+static ssize_t nvgrace_gpu_write(struct vfio_device *core_vdev,
+				 const char __user *buf, size_t count,
+				 loff_t *ppos)
 {
 	return nvgrace_rw(core_vdev, (char __user *)buf, count, ppos, true);
 }
@@ -1364,7 +913,7 @@ static int nvgrace_get_dmabuf_phys(struct vfio_pci_core_device *vdev,
 {
 	struct nvgrace_mem_region *region;
 
-	region = nvgrace_memregion(to_nvgrace(vdev), region_index);
+	region = nvgrace_gpu_memregion(region_index, to_nvgrace(vdev));
 	if (!region)
 		return vfio_pci_core_get_dmabuf_phys(vdev, provider,
 						     region_index, phys_vec,
@@ -1376,18 +925,18 @@ static int nvgrace_get_dmabuf_phys(struct vfio_pci_core_device *vdev,
 					   region->phys, region->length);
 }
 
-static const struct vfio_pci_device_ops nvgrace_pci_dev_ops = {
+static const struct vfio_pci_device_ops nvgrace_gpu_pci_dev_ops = {
 	.get_dmabuf_phys = nvgrace_get_dmabuf_phys,
 };
 
-static const struct vfio_pci_device_ops nvgrace_pci_dev_core_ops = {
+static const struct vfio_pci_device_ops nvgrace_gpu_pci_dev_core_ops = {
 	.get_dmabuf_phys = vfio_pci_core_get_dmabuf_phys,
 };
 
 static void nvgrace_set_pci_ops(struct nvgrace_vfio_device *nvdev)
 {
 	nvdev->core_device.pci_ops = nvdev->usemem.length ?
-		&nvgrace_pci_dev_ops : &nvgrace_pci_dev_core_ops;
+		&nvgrace_gpu_pci_dev_ops : &nvgrace_gpu_pci_dev_core_ops;
 }
 #else
 static void nvgrace_set_pci_ops(struct nvgrace_vfio_device *nvdev)
@@ -1424,22 +973,22 @@ static void nvgrace_set_pci_ops(struct nvgrace_vfio_device *nvdev)
 	NVGRACE_OPS_TOKEN NVGRACE_OPS_IOMMUFD NVGRACE_OPS_DETACH
 
 /* With device memory: the emulated regions. */
-static const struct vfio_device_ops nvgrace_vfio_ops = {
+static const struct vfio_device_ops nvgrace_gpu_pci_ops = {
 	.name		= "nvgrace-vfio-pci",
-	.open_device	= nvgrace_open_device,
-	.close_device	= nvgrace_close_device,
-	.ioctl		= nvgrace_ioctl,
+	.open_device	= nvgrace_gpu_open_device,
+	.close_device	= nvgrace_gpu_close_device,
+	.ioctl		= nvgrace_gpu_ioctl,
 #ifdef HAVE_VFIO_DEVICE_OPS_GET_REGION_INFO_CAPS
-	.get_region_info_caps = nvgrace_get_region_info_caps,
+	.get_region_info_caps = nvgrace_gpu_ioctl_get_region_info,
 #endif
 	.device_feature	= nvgrace_device_feature,
-	.read		= nvgrace_read,
-	.write		= nvgrace_write,
-	.mmap		= nvgrace_mmap,
+	.read		= nvgrace_gpu_read,
+	.write		= nvgrace_gpu_write,
+	.mmap		= nvgrace_gpu_mmap,
 	NVGRACE_OPS_COMMON
 };
 
-static int nvgrace_core_open_device(struct vfio_device *core_vdev)
+static int nvgrace_gpu_core_open_device(struct vfio_device *core_vdev)
 {
 	struct vfio_pci_core_device *vdev =
 		container_of(core_vdev, struct vfio_pci_core_device, vdev);
@@ -1453,9 +1002,9 @@ static int nvgrace_core_open_device(struct vfio_device *core_vdev)
 }
 
 /* Without usable device-memory properties: exactly vfio-pci. */
-static const struct vfio_device_ops nvgrace_vfio_core_ops = {
+static const struct vfio_device_ops nvgrace_gpu_pci_core_ops = {
 	.name		= "nvgrace-vfio-pci-core",
-	.open_device	= nvgrace_core_open_device,
+	.open_device	= nvgrace_gpu_core_open_device,
 	.close_device	= vfio_pci_core_close_device,
 	.ioctl		= vfio_pci_core_ioctl,
 #ifdef HAVE_VFIO_DEVICE_OPS_GET_REGION_INFO_CAPS
@@ -1477,7 +1026,8 @@ static const struct vfio_device_ops nvgrace_vfio_core_ops = {
  * report of a C2C link failure) is -ENOMEM. Beyond mainline, a window that
  * wraps around the physical address space is -EOVERFLOW too.
  */
-static int nvgrace_read_mem_props(struct pci_dev *pdev, u64 *phys, u64 *length)
+static int nvgrace_gpu_fetch_memory_property(struct pci_dev *pdev, u64 *phys,
+					     u64 *length)
 {
 	int ret;
 
@@ -1500,63 +1050,6 @@ static int nvgrace_read_mem_props(struct pci_dev *pdev, u64 *phys, u64 *length)
 	if (*phys + *length - 1 < *phys)
 		return -EOVERFLOW;
 	return 0;
-}
-
-static bool nvgrace_has_mig_hw_bug(struct pci_dev *pdev)
-{
-	u16 bitmap = 0;
-	int dvsec;
-
-	dvsec = pci_find_dvsec_capability(pdev, PCI_VENDOR_ID_NVIDIA,
-					  NVGRACE_DVSEC_GPU_CAP);
-	if (dvsec)
-		pci_read_config_word(pdev, dvsec + NVGRACE_DVSEC_BITMAP,
-				     &bitmap);
-	return nvgrace_mig_hw_bug(dvsec, bitmap);
-}
-
-/*
- * Grace Blackwell trains HBM after boot, so the GPU may not be ready when
- * the driver binds: wait for the C2C link and HBM training registers (or
- * the CXL DVSEC on Blackwell-Next). Harmless on Hopper. A GPU that never
- * gets ready fails the probe with -ETIME.
- */
-static int nvgrace_probe_wait_ready(struct nvgrace_vfio_device *nvdev)
-{
-	struct pci_dev *pdev = nvdev->core_device.pdev;
-	void __iomem *regs;
-	int ret;
-
-	if (nvdev->cxl_dvsec)
-		return nvgrace_probe_poll_ready(nvdev, NULL);
-
-	if (!(pci_resource_flags(pdev, 0) & IORESOURCE_MEM) ||
-	    pci_resource_len(pdev, 0) < NVGRACE_REGS_LEN) {
-		pci_err(pdev, "BAR0 is not a memory BAR of at least %#x bytes: no readiness registers\n",
-			NVGRACE_REGS_LEN);
-		return -ENODEV;
-	}
-
-	ret = pci_enable_device_mem(pdev);
-	if (ret)
-		return ret;
-	ret = pci_request_selected_regions(pdev, BIT(0), KBUILD_MODNAME);
-	if (ret)
-		goto out_disable;
-	regs = pci_iomap_range(pdev, 0, 0, NVGRACE_REGS_LEN);
-	if (!regs) {
-		ret = -ENOMEM;
-		goto out_release;
-	}
-
-	ret = nvgrace_probe_poll_ready(nvdev, regs);
-
-	pci_iounmap(pdev, regs);
-out_release:
-	pci_release_selected_regions(pdev, BIT(0));
-out_disable:
-	pci_disable_device(pdev);
-	return ret;
 }
 
 /*
@@ -1611,8 +1104,8 @@ static int nvgrace_check_window(struct pci_dev *pdev, u64 phys, u64 length,
 	return ret;
 }
 
-static void nvgrace_init_regions(struct nvgrace_vfio_device *nvdev,
-				 const struct nvgrace_layout *l)
+static void nvgrace_gpu_init_nvdev_struct(struct nvgrace_vfio_device *nvdev,
+					  const struct nvgrace_layout *l)
 {
 	nvdev->usemem.phys = l->use_phys;
 	nvdev->usemem.length = l->use_len;
@@ -1622,23 +1115,82 @@ static void nvgrace_init_regions(struct nvgrace_vfio_device *nvdev,
 	nvdev->resmem.bar_size = l->res_bar;
 }
 
-static int nvgrace_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+static bool nvgrace_gpu_has_mig_hw_bug(struct pci_dev *pdev)
 {
-	const struct vfio_device_ops *ops = &nvgrace_vfio_core_ops;
+	u16 bitmap = 0;
+	int dvsec;
+
+	dvsec = pci_find_dvsec_capability(pdev, PCI_VENDOR_ID_NVIDIA,
+					  NVGRACE_DVSEC_GPU_CAP);
+	if (dvsec)
+		pci_read_config_word(pdev, dvsec + NVGRACE_DVSEC_BITMAP,
+				     &bitmap);
+	return nvgrace_mig_hw_bug(dvsec, bitmap);
+}
+
+/*
+ * Grace Blackwell trains HBM after boot, so the GPU may not be ready when
+ * the driver binds: wait for the C2C link and HBM training registers (or
+ * the CXL DVSEC on Blackwell-Next). Harmless on Hopper. A GPU that never
+ * gets ready fails the probe with -ETIME.
+ */
+static int
+nvgrace_gpu_probe_check_device_ready(struct nvgrace_vfio_device *nvdev)
+{
+	struct pci_dev *pdev = nvdev->core_device.pdev;
+	void __iomem *regs;
+	int ret;
+
+	if (nvdev->cxl_dvsec)
+		return nvgrace_probe_poll_ready(nvdev, NULL);
+
+	if (!(pci_resource_flags(pdev, 0) & IORESOURCE_MEM) ||
+	    pci_resource_len(pdev, 0) < NVGRACE_REGS_LEN) {
+		pci_err(pdev, "BAR0 is not a memory BAR of at least %#x bytes: no readiness registers\n",
+			NVGRACE_REGS_LEN);
+		return -ENODEV;
+	}
+
+	ret = pci_enable_device_mem(pdev);
+	if (ret)
+		return ret;
+	ret = pci_request_selected_regions(pdev, BIT(0), KBUILD_MODNAME);
+	if (ret)
+		goto out_disable;
+	regs = pci_iomap_range(pdev, 0, 0, NVGRACE_REGS_LEN);
+	if (!regs) {
+		ret = -ENOMEM;
+		goto out_release;
+	}
+
+	ret = nvgrace_probe_poll_ready(nvdev, regs);
+
+	pci_iounmap(pdev, regs);
+out_release:
+	pci_release_selected_regions(pdev, BIT(0));
+out_disable:
+	pci_disable_device(pdev);
+	return ret;
+}
+
+static int nvgrace_gpu_probe(struct pci_dev *pdev,
+			     const struct pci_device_id *id)
+{
+	const struct vfio_device_ops *ops = &nvgrace_gpu_pci_core_ops;
 	struct nvgrace_vfio_device *nvdev;
 	struct nvgrace_layout layout;
 	u64 phys = 0, length = 0;
 	bool mig_bug = false;
 	int mem_status, ret;
 
-	mem_status = nvgrace_read_mem_props(pdev, &phys, &length);
+	mem_status = nvgrace_gpu_fetch_memory_property(pdev, &phys, &length);
 	if (!mem_status) {
-		mig_bug = nvgrace_has_mig_hw_bug(pdev);
+		mig_bug = nvgrace_gpu_has_mig_hw_bug(pdev);
 		mem_status = nvgrace_check_window(pdev, phys, length, mig_bug,
 						  &layout);
 	}
 	if (!mem_status)
-		ops = &nvgrace_vfio_ops;
+		ops = &nvgrace_gpu_pci_ops;
 
 	nvdev = vfio_alloc_device(nvgrace_vfio_device, core_device.vdev,
 				  &pdev->dev, ops);
@@ -1646,27 +1198,20 @@ static int nvgrace_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return PTR_ERR(nvdev);
 
 	mutex_init(&nvdev->remap_lock);
-#ifndef HAVE_VFIO_DEVICE_INODE
-	mutex_init(&nvdev->vma_lock);
-	INIT_LIST_HEAD(&nvdev->vma_list);
-#endif
+	nvgrace_tracker_init(nvdev);
 	nvdev->mem_status = mem_status;
 	nvdev->cxl_dvsec = pci_find_dvsec_capability(pdev, PCI_VENDOR_ID_CXL,
 						     PCI_DVSEC_CXL_DEVICE);
 
-	ret = nvgrace_probe_wait_ready(nvdev);
-	if (ret) {
-		if (ret == -ETIME)
-			pci_err(pdev, "GPU not ready after %u ms (C2C link or HBM training), giving up\n",
-				READ_ONCE(ready_timeout_ms));
+	ret = nvgrace_gpu_probe_check_device_ready(nvdev);
+	if (ret)
 		goto out_put_vdev;
-	}
 
 	nvdev->mem_phys = phys;
 	nvdev->mem_length = length;
 	if (!mem_status) {
 		nvdev->has_mig_hw_bug = mig_bug;
-		nvgrace_init_regions(nvdev, &layout);
+		nvgrace_gpu_init_nvdev_struct(nvdev, &layout);
 		pci_info(pdev, "device memory %pa, %zu MiB: usemem %zu MiB%s, ready after %u ms\n",
 			 &nvdev->mem_phys, nvdev->mem_length >> 20,
 			 nvdev->usemem.length >> 20,
@@ -1691,7 +1236,7 @@ out_put_vdev:
 	return ret;
 }
 
-static void nvgrace_remove(struct pci_dev *pdev)
+static void nvgrace_gpu_remove(struct pci_dev *pdev)
 {
 	struct vfio_pci_core_device *core_device = dev_get_drvdata(&pdev->dev);
 
@@ -1702,225 +1247,8 @@ static void nvgrace_remove(struct pci_dev *pdev)
 	vfio_put_device(&core_device->vdev);
 }
 
-/*
- * A reset of the GPU (any kind: VFIO's, a bus reset, AER recovery) makes
- * its readiness unknown; the next access waits for it again.
- */
-static void nvgrace_reset_done(struct pci_dev *pdev)
-{
-	struct nvgrace_vfio_device *nvdev = to_nvgrace(dev_get_drvdata(&pdev->dev));
-
-	WRITE_ONCE(nvdev->reset_jiffies, jiffies);
-	/* A reader seeing reset_done sees the time of this reset. */
-	smp_wmb();
-	WRITE_ONCE(nvdev->reset_done, true);
-	atomic_inc(&nvdev->resets);
-}
-
-static const struct pci_error_handlers nvgrace_err_handlers = {
-	.error_detected	= vfio_pci_core_aer_err_detected,
-	.reset_done	= nvgrace_reset_done,
-};
-
-/* ---- sysfs: operator-visible state (see README) ----------------------- */
-
-static struct nvgrace_vfio_device *dev_to_nvgrace(struct device *dev)
-{
-	return to_nvgrace(dev_get_drvdata(dev));
-}
-
-static ssize_t mem_phys_show(struct device *dev, struct device_attribute *attr,
-			     char *buf)
-{
-	return sysfs_emit(buf, "0x%llx\n", (u64)dev_to_nvgrace(dev)->mem_phys);
-}
-static DEVICE_ATTR_RO(mem_phys);
-
-static ssize_t mem_length_show(struct device *dev,
-			       struct device_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%zu\n", dev_to_nvgrace(dev)->mem_length);
-}
-static DEVICE_ATTR_RO(mem_length);
-
-static ssize_t mem_status_show(struct device *dev,
-			       struct device_attribute *attr, char *buf)
-{
-	struct nvgrace_vfio_device *nvdev = dev_to_nvgrace(dev);
-
-	if (!nvdev->mem_status)
-		return sysfs_emit(buf, "ok\n");
-	if (nvdev->mem_status == -EINVAL)
-		return sysfs_emit(buf, "absent\n");
-	return sysfs_emit(buf, "invalid %d\n", nvdev->mem_status);
-}
-static DEVICE_ATTR_RO(mem_status);
-
-static ssize_t mode_show(struct device *dev, struct device_attribute *attr,
-			 char *buf)
-{
-	struct nvgrace_vfio_device *nvdev = dev_to_nvgrace(dev);
-
-	if (!nvdev->usemem.length)
-		return sysfs_emit(buf, "vfio-pci\n");
-	return sysfs_emit(buf, "%s\n", nvdev->has_mig_hw_bug ?
-			  "split" : "whole");
-}
-static DEVICE_ATTR_RO(mode);
-
-static ssize_t region_show(struct nvgrace_mem_region *region, char *buf)
-{
-	if (!region->length)
-		return sysfs_emit(buf, "none\n");
-	return sysfs_emit(buf, "0x%llx %zu %zu\n", (u64)region->phys,
-			  region->length, region->bar_size);
-}
-
-static ssize_t usemem_show(struct device *dev, struct device_attribute *attr,
-			   char *buf)
-{
-	return region_show(&dev_to_nvgrace(dev)->usemem, buf);
-}
-static DEVICE_ATTR_RO(usemem);
-
-static ssize_t resmem_show(struct device *dev, struct device_attribute *attr,
-			   char *buf)
-{
-	return region_show(&dev_to_nvgrace(dev)->resmem, buf);
-}
-static DEVICE_ATTR_RO(resmem);
-
-static ssize_t ready_wait_ms_show(struct device *dev,
-				  struct device_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%u\n", READ_ONCE(dev_to_nvgrace(dev)->ready_wait_ms));
-}
-static DEVICE_ATTR_RO(ready_wait_ms);
-
-static ssize_t resets_show(struct device *dev, struct device_attribute *attr,
-			   char *buf)
-{
-	return sysfs_emit(buf, "%d\n", atomic_read(&dev_to_nvgrace(dev)->resets));
-}
-static DEVICE_ATTR_RO(resets);
-
-/*
- * Poisoned pages of the device memory, recorded by nvgrace-poison while the
- * device is open (its ranges are registered from open to close). The
- * records outlive close: they go at unbind, or when an operator who knows
- * the memory is good again writes 0 here.
- */
-static ssize_t poisoned_show(struct device *dev, struct device_attribute *attr,
-			     char *buf)
-{
-	struct nvgrace_vfio_device *nvdev = dev_to_nvgrace(dev);
-
-	return sysfs_emit(buf, "%u\n",
-			  nvgrace_poison_count(&nvdev->usemem.poison) +
-			  nvgrace_poison_count(&nvdev->resmem.poison));
-}
-
-static ssize_t poisoned_store(struct device *dev,
-			      struct device_attribute *attr, const char *buf,
-			      size_t count)
-{
-	struct nvgrace_vfio_device *nvdev = dev_to_nvgrace(dev);
-	unsigned int val;
-
-	if (kstrtouint(buf, 0, &val) || val) {
-		dev_warn(dev, "poisoned: write 0 to clear the poison records\n");
-		return -EINVAL;
-	}
-	nvgrace_poison_clear(&nvdev->usemem.poison);
-	nvgrace_poison_clear(&nvdev->resmem.poison);
-	return count;
-}
-static DEVICE_ATTR_RW(poisoned);
-
-static ssize_t poisoned_list_show(struct device *dev,
-				  struct device_attribute *attr, char *buf)
-{
-	struct nvgrace_vfio_device *nvdev = dev_to_nvgrace(dev);
-	int len;
-
-	len = nvgrace_poison_show_list(&nvdev->usemem.poison, buf, 0);
-	return nvgrace_poison_show_list(&nvdev->resmem.poison, buf, len);
-}
-static DEVICE_ATTR_RO(poisoned_list);
-
-static ssize_t faults_show(struct device *dev, enum nvgrace_fault_kind kind,
-			   char *buf)
-{
-	return sysfs_emit(buf, "%ld\n",
-			  atomic_long_read(&dev_to_nvgrace(dev)->faults[kind]));
-}
-
-static ssize_t faults_pte_show(struct device *dev,
-			       struct device_attribute *attr, char *buf)
-{
-	return faults_show(dev, NVGRACE_FAULT_PTE, buf);
-}
-static DEVICE_ATTR_RO(faults_pte);
-
-static ssize_t faults_pmd_show(struct device *dev,
-			       struct device_attribute *attr, char *buf)
-{
-	return faults_show(dev, NVGRACE_FAULT_PMD, buf);
-}
-static DEVICE_ATTR_RO(faults_pmd);
-
-static ssize_t faults_pud_show(struct device *dev,
-			       struct device_attribute *attr, char *buf)
-{
-	return faults_show(dev, NVGRACE_FAULT_PUD, buf);
-}
-static DEVICE_ATTR_RO(faults_pud);
-
-static ssize_t huge_orders_show(struct device *dev,
-				struct device_attribute *attr, char *buf)
-{
-	/* Which mapping sizes this kernel lets the fault handler use. */
-	return sysfs_emit(buf, "pte%s%s\n",
-#ifdef NVGRACE_HUGE_FAULT
-			  IS_ENABLED(CONFIG_ARCH_SUPPORTS_PMD_PFNMAP) ? " pmd" : "",
-			  nvgrace_can_insert_pud() ? " pud" : ""
-#else
-			  "", ""
-#endif
-			  );
-}
-static DEVICE_ATTR_RO(huge_orders);
-
-static struct attribute *nvgrace_vfio_attrs[] = {
-	&dev_attr_mem_phys.attr,
-	&dev_attr_mem_length.attr,
-	&dev_attr_mem_status.attr,
-	&dev_attr_mode.attr,
-	&dev_attr_usemem.attr,
-	&dev_attr_resmem.attr,
-	&dev_attr_ready_wait_ms.attr,
-	&dev_attr_resets.attr,
-	&dev_attr_faults_pte.attr,
-	&dev_attr_faults_pmd.attr,
-	&dev_attr_faults_pud.attr,
-	&dev_attr_huge_orders.attr,
-	&dev_attr_poisoned.attr,
-	&dev_attr_poisoned_list.attr,
-	NULL,
-};
-
-static const struct attribute_group nvgrace_vfio_group = {
-	.name = "nvgrace",
-	.attrs = nvgrace_vfio_attrs,
-};
-
-static const struct attribute_group *nvgrace_vfio_groups[] = {
-	&nvgrace_vfio_group,
-	NULL,
-};
-
 /* Every ID is override-only: the driver binds through driver_override. */
-static const struct pci_device_id nvgrace_vfio_table[] = {
+static const struct pci_device_id nvgrace_gpu_vfio_pci_table[] = {
 	/* GH200 120GB */
 	{ PCI_DRIVER_OVERRIDE_DEVICE_VFIO(PCI_VENDOR_ID_NVIDIA, 0x2342) },
 	/* GH200 480GB */
@@ -1933,14 +1261,34 @@ static const struct pci_device_id nvgrace_vfio_table[] = {
 	{ PCI_DRIVER_OVERRIDE_DEVICE_VFIO(PCI_VENDOR_ID_NVIDIA, 0x31C2) },
 	{}
 };
-MODULE_DEVICE_TABLE(pci, nvgrace_vfio_table);
+MODULE_DEVICE_TABLE(pci, nvgrace_gpu_vfio_pci_table);
 
-static struct pci_driver nvgrace_vfio_driver = {
+/*
+ * A reset of the GPU (any kind: VFIO's, a bus reset, AER recovery) makes
+ * its readiness unknown; the next access waits for it again.
+ */
+static void nvgrace_gpu_vfio_pci_reset_done(struct pci_dev *pdev)
+{
+	struct nvgrace_vfio_device *nvdev = to_nvgrace(dev_get_drvdata(&pdev->dev));
+
+	WRITE_ONCE(nvdev->reset_jiffies, jiffies);
+	/* A reader seeing reset_done sees the time of this reset. */
+	smp_wmb();
+	WRITE_ONCE(nvdev->reset_done, true);
+	atomic_inc(&nvdev->resets);
+}
+
+static const struct pci_error_handlers nvgrace_gpu_vfio_pci_err_handlers = {
+	.error_detected	= vfio_pci_core_aer_err_detected,
+	.reset_done	= nvgrace_gpu_vfio_pci_reset_done,
+};
+
+static struct pci_driver nvgrace_gpu_vfio_pci_driver = {
 	.name = KBUILD_MODNAME,
-	.id_table = nvgrace_vfio_table,
-	.probe = nvgrace_probe,
-	.remove = nvgrace_remove,
-	.err_handler = &nvgrace_err_handlers,
+	.id_table = nvgrace_gpu_vfio_pci_table,
+	.probe = nvgrace_gpu_probe,
+	.remove = nvgrace_gpu_remove,
+	.err_handler = &nvgrace_gpu_vfio_pci_err_handlers,
 	.driver_managed_dma = true,
 	.dev_groups = nvgrace_vfio_groups,
 	.groups = nvgrace_vfio_drv_groups,
@@ -1953,7 +1301,7 @@ static int __init nvgrace_vfio_init(void)
 	ret = nvgrace_anon_mapping_init();
 	if (ret)
 		return ret;
-	ret = pci_register_driver(&nvgrace_vfio_driver);
+	ret = pci_register_driver(&nvgrace_gpu_vfio_pci_driver);
 	if (ret)
 		return ret;
 	nvgrace_kvm_report();
@@ -1962,7 +1310,7 @@ static int __init nvgrace_vfio_init(void)
 
 static void __exit nvgrace_vfio_exit(void)
 {
-	pci_unregister_driver(&nvgrace_vfio_driver);
+	pci_unregister_driver(&nvgrace_gpu_vfio_pci_driver);
 }
 
 module_init(nvgrace_vfio_init);

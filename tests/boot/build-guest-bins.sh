@@ -17,6 +17,9 @@ set -euo pipefail
 
 # shellcheck source=bootlib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/bootlib.sh"
+# it writes into the shared cache: one at a time (tests/run.sh runs tiers
+# side by side)
+ng_setup_lock
 
 arch='' src=$NVGRACE_TOP/tests/guest
 while [ $# -gt 0 ]; do

@@ -26,6 +26,9 @@ set -euo pipefail
 
 # shellcheck source=../lib/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+# it writes into the shared cache: one at a time (tests/run.sh runs tiers
+# side by side)
+ng_setup_lock
 
 host_qemu=0
 quiet=0

@@ -5,7 +5,8 @@
 # tier.sh: the QEMU boot tier. For each boot kernel: fetch its image
 # (tests/kernels/kernels.sh image SERIES ARCH), find the pack's modules built
 # for it, build the static guest programs (tests/guest/*.c), boot it with
-# boot.sh and run the guest tests. Kernels run one after another.
+# boot.sh and run the guest tests. Kernels boot one after another, or
+# --jobs N at once.
 #
 # Usage: tier.sh [options]
 #   --kernels "LIST"     ARCH/SERIES words (default: $NG_BOOT_KERNELS below);
@@ -21,6 +22,9 @@
 #   --no-modules         boot without the pack's modules (harness checks)
 #   --tests DIR          guest tests (repeatable; default tests/guest)
 #   --selftest           add tests/boot/selftest (the harness self-test)
+#   --jobs N             boot N kernels at once (default 1; give boot.sh
+#                        as many guest slots: NG_GUEST_SLOTS=N); the output
+#                        still comes kernel by kernel, in order
 #   --mem-dir DIR        keep each kernel's ivshmem backing file as
 #                        DIR/<arch>-<series>.mem (recreated per boot)
 #   --qemu 10|host, --timeout SEC, --test-timeout SEC, --only PATTERNS,
@@ -39,7 +43,7 @@ set -euo pipefail
 NG_BOOT_KERNELS="arm64/6.1 arm64/6.12 arm64/6.17 arm64/6.19 arm64/7.3 arm64-16k/7.3 amd64/6.1 amd64/7.3"
 NG_BOOT_CHECK_KERNELS="arm64/6.1 arm64/6.12 arm64/7.3 amd64/7.3"
 
-kernels=$NG_BOOT_KERNELS modroot=${NVGRACE_BUILD_ROOT:-$NVGRACE_CACHE/build} modfrom='' extraroots=() nomods=0 memdir=''
+jobs=1 kernels=$NG_BOOT_KERNELS modroot=${NVGRACE_BUILD_ROOT:-$NVGRACE_CACHE/build} modfrom='' extraroots=() nomods=0 memdir=''
 tests=() bootargs=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -50,6 +54,11 @@ while [ $# -gt 0 ]; do
 		full) kernels=$NG_BOOT_KERNELS ;;
 		*) die "tier.sh: --set takes check or full" ;;
 		esac
+		shift
+		;;
+	--jobs)
+		[[ $2 =~ ^[1-9][0-9]*$ ]] || die "tier.sh: --jobs takes a positive number"
+		jobs=$2
 		shift
 		;;
 	--modules-root) modroot=$2; shift ;;
@@ -74,36 +83,41 @@ kernels_sh=$NVGRACE_TOP/tests/kernels/kernels.sh
 
 ng_qemu_env
 mkdir -p "$NVGRACE_CACHE/tmp"
-bout=$(mktemp "$NVGRACE_CACHE/tmp/tier-boot.XXXXXX")
 ierr=$(mktemp "$NVGRACE_CACHE/tmp/tier-image.XXXXXX")
-trap 'rm -f "$bout" "$ierr"' EXIT
 start=$SECONDS
 declare -A binset=()
 rows=()
 tp=0 tf=0 ts=0 nk=0 tfail=0
-for k in $kernels; do
-	# ARCH may name a flavour: arm64-16k boots Debian's 16 KiB-page kernel
+work=$(mktemp -d "$NVGRACE_CACHE/tmp/tier-boot.XXXXXX")
+trap 'rm -f "$ierr"; rm -rf "$work"' EXIT
+
+# prepare I NAME: everything a kernel needs before its guest boots (its
+# image, the pack's modules, the static guest programs), done one kernel at
+# a time. Leaves $work/args.I (boot.sh's arguments) or, when something is
+# missing, $work/out.I with the failure and $work/res.I.
+prepare() {
+	local i=$1 k=$2 flav arch series name image mdir r t
 	flav=${k%%/*}
+	# ARCH may name a flavour: arm64-16k boots Debian's 16 KiB-page kernel
 	arch=$(ng_arch_norm "${flav%%-*}")
 	[ "$flav" = "${flav%%-*}" ] && flav=$arch
 	series=${k#*/}
 	name=$flav/$series
-	nk=$((nk + 1))
-	t0=$SECONDS
-	# the kernel image
+	echo "$name" >"$work/name.$i"
+	# unprepared() WHY ROWNOTE: a kernel that cannot boot
+	unprepared() {
+		echo "not ok - $name: $1" >>"$work/out.$i"
+		echo "0 1 0 $name 0 0 1 - $2" >"$work/res.$i"
+	}
 	if [ ! -x "$kernels_sh" ]; then
-		echo "not ok - $name: kernel image ($kernels_sh missing)"
-		rows+=("$name 0 0 1 - no kernels.sh")
-		tf=$((tf + 1))
-		continue
+		unprepared "kernel image ($kernels_sh missing)" "no kernels.sh"
+		return
 	fi
 	if ! image=$("$kernels_sh" image "$series" "$flav" 2>"$ierr" | tail -n1) ||
 		[ -z "$image" ] || ! ng_image_kernel "$image" >/dev/null; then
-		echo "not ok - $name: kernel image (kernels.sh image $series $flav)"
-		sed 's/^/# /' "$ierr" | tail -n 20
-		rows+=("$name 0 0 1 - no image")
-		tf=$((tf + 1))
-		continue
+		unprepared "kernel image (kernels.sh image $series $flav)" "no image"
+		sed 's/^/# /' "$ierr" | tail -n 20 >>"$work/out.$i"
+		return
 	fi
 	# the pack's modules for it
 	args=(--arch "$arch" --image "$image" --name "$name" "${bootargs[@]}")
@@ -114,10 +128,8 @@ for k in $kernels; do
 			mdir=$modroot/$series-$flav
 		fi
 		if [ -z "$mdir" ] || ! compgen -G "$mdir/*.ko" >/dev/null; then
-			echo "not ok - $name: pack modules built (no *.ko in ${mdir:-the --modules-from output})"
-			rows+=("$name 0 0 1 - no pack modules")
-			tf=$((tf + 1))
-			continue
+			unprepared "pack modules built (no *.ko in ${mdir:-the --modules-from output})" "no pack modules"
+			return
 		fi
 		args+=(--modules "$mdir")
 		for r in "${extraroots[@]}"; do
@@ -131,33 +143,70 @@ for k in $kernels; do
 			binset[$arch]=FAILED
 	fi
 	if [ "${binset[$arch]}" = FAILED ]; then
-		echo "not ok - $name: static guest programs build"
-		tf=$((tf + 1))
-		rows+=("$name 0 0 1 - guest programs failed to build")
-		continue
+		unprepared "static guest programs build" "guest programs failed to build"
+		return
 	fi
 	args+=(--bin "${binset[$arch]}")
 	[ -n "$memdir" ] && { rm -f "$memdir/$flav-$series.mem"; args+=(--mem-file "$memdir/$flav-$series.mem"); }
+	printf '%s\0' "${args[@]}" >"$work/args.$i"
+}
 
-	rc=0
-	"$NG_BOOT_DIR/boot.sh" "${args[@]}" >"$bout" || rc=$?
-	cat "$bout"
-	sum=$(grep '^BOOT-SUMMARY ' "$bout" | tail -n1) || sum=''
+# boot I: boot kernel I with boot.sh; its lines go to $work/out.I and
+# "PASSED FAILED SKIPPED ROW..." to $work/res.I.
+boot() {
+	local i=$1 t0=$SECONDS name rc=0 sum p f s a=()
+	name=$(cat "$work/name.$i")
+	mapfile -d '' -t a <"$work/args.$i"
+	"$NG_BOOT_DIR/boot.sh" "${a[@]}" >"$work/out.$i" || rc=$?
+	sum=$(grep '^BOOT-SUMMARY ' "$work/out.$i" | tail -n1) || sum=''
 	if [ -z "$sum" ]; then
-		echo "not ok - $name: boot.sh exited $rc without a summary"
+		echo "not ok - $name: boot.sh exited $rc without a summary" >>"$work/out.$i"
 		p=0 f=1 s=0
 	else
 		[[ $sum =~ passed=([0-9]+)\ failed=([0-9]+)\ skipped=([0-9]+) ]]
 		p=${BASH_REMATCH[1]} f=${BASH_REMATCH[2]} s=${BASH_REMATCH[3]}
 		if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
-			echo "not ok - $name: boot.sh exited $rc"
+			echo "not ok - $name: boot.sh exited $rc" >>"$work/out.$i"
 			f=1
 		fi
 	fi
-	tp=$((tp + p)) tf=$((tf + f)) ts=$((ts + s))
-	[ "$f" = 0 ] || tfail=$((tfail + 1))
-	rows+=("$name $p $s $f $((SECONDS - t0))s $(grep -o '/init at [0-9.]*s' "$bout" | head -n1 || true)")
+	echo "$p $f $s $name $p $s $f $((SECONDS - t0))s $(grep -o '/init at [0-9.]*s' "$work/out.$i" | head -n1 || true)" \
+		>"$work/res.$i.tmp"
+	mv "$work/res.$i.tmp" "$work/res.$i"
+}
+
+# Print the results of the kernels that have finished, in kernel order.
+shown=0
+flush() {
+	local p f s row
+	while [ $shown -lt $nk ] && [ -f "$work/res.$shown" ]; do
+		cat "$work/out.$shown"
+		read -r p f s row <"$work/res.$shown"
+		tp=$((tp + p)) tf=$((tf + f)) ts=$((ts + s))
+		[ "$f" = 0 ] || tfail=$((tfail + 1))
+		rows+=("$row")
+		shown=$((shown + 1))
+	done
+}
+
+for k in $kernels; do
+	prepare "$nk" "$k"
+	nk=$((nk + 1))
 done
+# Boot them, $jobs at a time (boot.sh runs $NG_GUEST_SLOTS guests at once).
+running=0
+for ((i = 0; i < nk; i++)); do
+	[ -f "$work/args.$i" ] || continue
+	if [ "$running" -ge "$jobs" ]; then
+		wait -n || true
+		running=$((running - 1))
+		flush
+	fi
+	boot "$i" &
+	running=$((running + 1))
+done
+wait
+flush
 
 echo "# boot tier summary (kernel passed skipped failed time):"
 for r in "${rows[@]}"; do echo "#   $r"; done

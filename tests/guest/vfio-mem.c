@@ -22,6 +22,11 @@
  *   vfio-mem pmdsize          print the PMD mapping size of this kernel
  *   vfio-mem regs BDF VALUE   write VALUE to both readiness registers in BAR0
  *                             through sysfs resource0 (no driver bound)
+ *   vfio-mem store BDF BAR OFFSET VALUE
+ *                             store u64 VALUE at OFFSET of BAR through sysfs
+ *                             resourceBAR of a device no driver holds (memory
+ *                             decode switched on and left on): a doorbell
+ *                             for a VM that maps the same memory
  *
  * The device's nvgrace sysfs directory gives the expected values.
  */
@@ -861,11 +866,51 @@ static int cmd_regs(__u32 val)
 	return sysfs_enable(0);
 }
 
+static int cmd_store(unsigned int bar, __u64 off, __u64 val)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	__u64 start = off & ~(__u64)(pg - 1);
+	char path[256];
+	__u8 *map;
+	__u64 *p;
+	int fd;
+
+	if (bar > 5 || (off & 7)) {
+		fprintf(stderr, "vfio-mem: store: BAR 0-5, OFFSET 8-byte aligned\n");
+		return 2;
+	}
+	if (sysfs_enable(1))
+		return 1;
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource%u", bdf,
+		 bar);
+	fd = open(path, O_RDWR | O_SYNC);
+	if (fd < 0) {
+		fprintf(stderr, "vfio-mem: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	map = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		   (off_t)start);
+	close(fd);
+	if (map == MAP_FAILED) {
+		fprintf(stderr, "vfio-mem: mmap %s +0x%llx: %s\n", path,
+			(unsigned long long)start, strerror(errno));
+		return 1;
+	}
+	p = (__u64 *)(map + (off - start));
+	__atomic_store_n(p, val, __ATOMIC_RELAXED);
+	if (__atomic_load_n(p, __ATOMIC_RELAXED) != val) {
+		fprintf(stderr, "vfio-mem: store: read back a different value\n");
+		return 1;
+	}
+	return munmap(map, pg) ? 1 : 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "%s",
 		"vfio-mem regions|barsize|rw|ioeventfd|memdisable|dmabuf|cdev|hold BDF\n"
-		"vfio-mem mmap BDF INDEX | reset BDF DELAY_MS | regs BDF VALUE\n");
+		"vfio-mem mmap BDF INDEX | reset BDF DELAY_MS | regs BDF VALUE\n"
+		"vfio-mem store BDF BAR OFFSET VALUE\n");
 	exit(2);
 }
 
@@ -907,6 +952,10 @@ int main(int argc, char **argv)
 		return cmd_hold();
 	if (!strcmp(cmd, "regs") && argc >= 4)
 		return cmd_regs(strtoul(argv[3], NULL, 0));
+	if (!strcmp(cmd, "store") && argc == 6)
+		return cmd_store(strtoul(argv[3], NULL, 0),
+				 strtoull(argv[4], NULL, 0),
+				 strtoull(argv[5], NULL, 0));
 	usage();
 	return 2;
 }

@@ -17,7 +17,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lib/common.sh
 . "$here/../lib/common.sh"
 
-all_series="6.1 6.12 6.16 6.17 6.18 6.19 7.0 7.1 7.2 7.3"
+# the series list is kernels.sh's (NG_SERIES): one place to add a series
+# shellcheck source=tests/kernels/kernels.sh
+. "$here/kernels.sh"
+all_series=$NG_SERIES
 series=$all_series arches="amd64 arm64"
 while [ $# -gt 0 ]; do
 	case $1 in

@@ -129,6 +129,16 @@ ng_chroot_sparse() {
 	touch "$stamp"
 }
 
+# ng_chroot_prepare: the chroot made (once) and its sparse tool built,
+# under the setup lock (tests/lib/common.sh)
+ng_chroot_prepare() {
+	local held=${NG_SETUP_LOCKED:-}
+	ng_setup_lock
+	ng_chroot_create
+	ng_chroot_sparse
+	[ -n "$held" ] || ng_setup_unlock
+}
+
 # ng_chroot_run CMD...: run CMD in the chroot as root, with /proc (objtool
 # reads it), /dev, /sys and the given host directories bind-mounted at the
 # same paths inside, and the current directory preserved. The directories
@@ -136,8 +146,7 @@ ng_chroot_sparse() {
 # directory, and any in $NG_CHROOT_BINDS (space separated). The environment
 # is passed through as is, with a PATH that suits the chroot.
 ng_chroot_run() {
-	ng_chroot_create
-	ng_chroot_sparse
+	ng_chroot_prepare
 	local binds=("$NVGRACE_TOP" "$NVGRACE_CACHE" "$PWD") d
 	[ -d /work ] && binds+=(/work)
 	# shellcheck disable=SC2206 # word splitting wanted

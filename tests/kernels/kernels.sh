@@ -387,10 +387,15 @@ ng_k_image() {
 # host, gcc-14 ones inside the trixie chroot (chroot.sh) where the repo,
 # /work and $NVGRACE_CACHE have the same paths as outside.
 ng_k_run() {
-	local series=$1 arch=$2 kdir
+	local series=$1 arch=$2 kdir held
 	shift 2
+	# fetching is locked, the build is not
+	held=${NG_SETUP_LOCKED:-}
+	ng_setup_lock
 	kdir=$(ng_k_headers "$series" "$arch")
 	ng_k_entry "$series" "$arch"
+	[ "$K_TOOLCHAIN" != gcc-14 ] || ng_chroot_prepare
+	[ -n "$held" ] || ng_setup_unlock
 	export KDIR=$kdir NG_KERNEL_RELEASE=$K_RELEASE
 	if [ "$K_ARCH" = arm64 ]; then
 		export ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-
@@ -423,6 +428,7 @@ ng_k_main() {
 		# every entry, or those of the given SERIES/ARCH words (a
 		# flavour of $NG_FLAVOURS only when named)
 		local s a want=" $* "
+		ng_setup_lock
 		for s in $NG_SERIES; do
 			for a in $NG_ARCHES $NG_FLAVOURS; do
 				if [ $# -eq 0 ]; then
@@ -444,6 +450,7 @@ ng_k_main() {
 		;;
 	headers | image | toolchain | release)
 		[ $# -eq 2 ] || ng_k_usage
+		ng_setup_lock
 		case $cmd in
 		headers) ng_k_headers "$1" "$2" ;;
 		image) ng_k_image "$1" "$2" ;;

@@ -136,6 +136,27 @@ ng_cached_deb() {
 	done
 }
 
+# ng_setup_lock / ng_setup_unlock: hold the cache's setup lock
+# ($NVGRACE_CACHE/run/setup.lock, fd 7) while fetching, extracting or
+# installing what the tests need, so that tiers running side by side
+# (tests/run.sh) never fetch or unpack the same thing at once. Nested takers
+# (the holder's own calls and child processes) go straight through.
+ng_setup_lock() {
+	[ -z "${NG_SETUP_LOCKED:-}" ] || return 0
+	mkdir -p "$NVGRACE_CACHE/run"
+	exec 7>"$NVGRACE_CACHE/run/setup.lock"
+	if ! flock -n 7; then
+		msg "waiting for another test run's downloads (setup.lock)"
+		flock 7
+	fi
+	export NG_SETUP_LOCKED=$$
+}
+ng_setup_unlock() {
+	[ "${NG_SETUP_LOCKED:-}" = $$ ] || return 0
+	exec 7>&-
+	unset NG_SETUP_LOCKED
+}
+
 # ng_download PKG[:ARCH][=VERSION] -> prints path of the .deb in the cache
 ng_download() {
 	local spec=$1 dir=$NVGRACE_CACHE/debs name arch ver f
@@ -171,16 +192,27 @@ ng_extract() {
 
 # ng_need PKG...: install missing host packages (Debian bookworm host, as root).
 ng_need() {
-	local missing=() p
+	[ -n "$(ng_missing "$@")" ] || return 0
+	(
+		ng_setup_lock
+		local missing
+		# another run may have installed them while this one waited
+		mapfile -t missing < <(ng_missing "$@")
+		[ ${#missing[@]} -eq 0 ] && exit 0
+		msg "installing host packages: ${missing[*]}"
+		if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -mmin -1440 2>/dev/null | head -n1)" ]; then
+			apt-get update -qq >/dev/null || die "apt-get update failed"
+		fi
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			"${missing[@]}" >/dev/null || die "could not install: ${missing[*]}"
+	) || exit 1
+}
+
+# ng_missing PKG...: those of the packages that are not installed
+ng_missing() {
+	local p
 	for p in "$@"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
-			missing+=("$p")
+			printf '%s\n' "$p"
 	done
-	[ ${#missing[@]} -eq 0 ] && return 0
-	msg "installing host packages: ${missing[*]}"
-	if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -mmin -1440 2>/dev/null | head -n1)" ]; then
-		apt-get update -qq >/dev/null || die "apt-get update failed"
-	fi
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-		"${missing[@]}" >/dev/null || die "could not install: ${missing[*]}"
 }

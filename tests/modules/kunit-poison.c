@@ -176,17 +176,16 @@ static void poison_report_check(struct kunit *test)
 	nvgrace_poison_unregister(a);
 }
 
-/* Records stay sorted whatever the report order; the sysfs list shows them. */
+/* Records stay sorted whatever the report order; the PFN list shows them. */
 static void poison_report_many(struct kunit *test)
 {
 	const unsigned int n = 200;
 	struct nvgrace_pfn_space *a = tst_new(test);
+	unsigned long *pfns, dropped = 1;
 	unsigned int i;
-	char *buf;
-	int len;
 
-	buf = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, buf);
+	pfns = kunit_kcalloc(test, n, sizeof(*pfns), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pfns);
 	tst_space(a, 0x40000, 0x40000 + 4 * n - 1);
 	KUNIT_ASSERT_EQ(test, nvgrace_poison_register(a), 0);
 	for (i = 0; i < n; i++)
@@ -198,15 +197,20 @@ static void poison_report_many(struct kunit *test)
 	for (i = 0; i < 4 * n; i++)
 		KUNIT_EXPECT_EQ(test, nvgrace_poison_check(a, 0x40000 + i, 1),
 				i % 4 == 0);
-	len = nvgrace_poison_show_list(a, buf, 0);
-	KUNIT_EXPECT_GT(test, len, 0);
-	KUNIT_EXPECT_TRUE(test, !strncmp(buf, "0x40000\n0x40004\n0x40008\n", 24));
-	/* A second list appends at the offset it is given. */
-	KUNIT_EXPECT_EQ(test, nvgrace_poison_show_list(a, buf, len), 2 * len);
-	KUNIT_EXPECT_TRUE(test, !strncmp(buf + len, "0x40000\n", 8));
+	/* Counting only copies nothing. */
+	KUNIT_EXPECT_EQ(test, nvgrace_poison_pfns(a, NULL, 0, &dropped), n);
+	KUNIT_EXPECT_EQ(test, dropped, 0UL);
+	/* A short array gets the first PFNs, the return says how many exist. */
+	KUNIT_EXPECT_EQ(test, nvgrace_poison_pfns(a, pfns, 3, &dropped), n);
+	KUNIT_EXPECT_EQ(test, pfns[0], 0x40000UL);
+	KUNIT_EXPECT_EQ(test, pfns[2], 0x40008UL);
+	KUNIT_EXPECT_EQ(test, pfns[3], 0UL);
+	KUNIT_EXPECT_EQ(test, nvgrace_poison_pfns(a, pfns, n, &dropped), n);
+	for (i = 0; i < n; i++)
+		KUNIT_EXPECT_EQ(test, pfns[i], 0x40000UL + 4 * i);
 	/* Unregister with handling possibly still queued. */
 	nvgrace_poison_unregister(a);
-	KUNIT_EXPECT_EQ(test, nvgrace_poison_show_list(a, buf, 0), 0);
+	KUNIT_EXPECT_EQ(test, nvgrace_poison_pfns(a, pfns, n, &dropped), 0U);
 	nvgrace_poison_flush();
 	KUNIT_EXPECT_FALSE(test, nvgrace_poison_pfn_registered(0x40000));
 }
@@ -259,11 +263,9 @@ static void poison_keep_clear(struct kunit *test)
 static void poison_bound(struct kunit *test)
 {
 	struct nvgrace_pfn_space *a = tst_new(test);
+	unsigned long dropped = 0;
 	unsigned int cap, i;
-	char *buf;
 
-	buf = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, buf);
 	tst_space(a, 0x100000, 0x1fffff);
 	KUNIT_ASSERT_EQ(test, nvgrace_poison_register(a), 0);
 	cap = a->cap_recs;
@@ -281,8 +283,8 @@ static void poison_bound(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, nvgrace_poison_check(a, 0x100001, 1));
 	KUNIT_EXPECT_FALSE(test, nvgrace_poison_check(a, 0x100000 + 2 * cap, 1));
 	KUNIT_EXPECT_TRUE(test, nvgrace_poison_check(a, 0x100000 + 2 * (cap - 1), 1));
-	nvgrace_poison_show_list(a, buf, 0);
-	KUNIT_EXPECT_NOT_NULL(test, strstr(buf, "dropped 1\n"));
+	KUNIT_EXPECT_EQ(test, nvgrace_poison_pfns(a, NULL, 0, &dropped), cap);
+	KUNIT_EXPECT_EQ(test, dropped, 1UL);
 	nvgrace_poison_flush();
 	nvgrace_poison_unregister(a);
 }

@@ -19,6 +19,9 @@ set -euo pipefail
 
 # shellcheck source=../lib/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+# it writes into the shared cache: one at a time (tests/run.sh runs tiers
+# side by side)
+ng_setup_lock
 
 PKGS="qemu-system-arm qemu-system-data qemu-efi-aarch64"
 SUITE=trixie

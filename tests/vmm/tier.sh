@@ -14,7 +14,9 @@
 #   --kernels "LIST"     arm64/SERIES words (Debian kernels) and
 #                        custom/KEY words (tests/custom/build-kernel.sh keys:
 #                        6.12-4k, 6.12kp-4k = 6.12 with the companion KVM
-#                        series, 7.3-4k). Default: $NG_VMM_KERNELS below
+#                        series, 7.3-4k). Default: $NG_VMM_KERNELS below.
+#                        arm64-16k/SERIES (Debian's 16 KiB-page flavour) is
+#                        a skip: such an L1 runs no L2 under TCG
 #   --full / --no-efi    with / without the UEFI + ACPI L2 run (default: with,
 #                        except for --smoke)
 #   --modules-root DIR   pack modules for Debian kernels in DIR/<series>-arm64/
@@ -96,9 +98,12 @@ l2_payload() {
 		(cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$out/l2-initrd.cpio"
 		cp "$kern" "$out/l2-vmlinuz"
 		touch "$out/complete"
-		find "$NVGRACE_CACHE/vmm" -maxdepth 1 -name 'l2-*' ! -name "l2-$hash" -exec rm -rf {} +
+		# other payloads go once unused for a day: a tier running at the
+		# same time (another worktree) may still use one
+		find "$NVGRACE_CACHE/vmm" -maxdepth 1 -name 'l2-*' ! -name "l2-$hash" -mtime +0 -exec rm -rf {} +
 	fi
 	rm -rf "$stage"
+	touch "$out"
 	printf '%s\n' "$out"
 }
 mkdir -p "$NVGRACE_CACHE/tmp" "$NVGRACE_CACHE/results"
@@ -130,6 +135,16 @@ for k in $kernels; do
 	disk=(--qemu-arg -drive --qemu-arg "file=$qimg,if=none,id=qemudisk,format=raw,readonly=on"
 		--qemu-arg -device --qemu-arg virtio-blk-pci,drive=qemudisk)
 	case $k in
+	arm64-16k/*)
+		# In Debian's 16 KiB-page kernel under the outer QEMU's TCG, KVM
+		# initialises (VHE, 52-bit IPA) and QEMU starts, but the L2 kernel
+		# never prints a line, with or without the GPU: nothing the pack
+		# could change. (Measured on 7.3.4 arm64-16k.)
+		echo "ok - $name: real VMM # SKIP a 16 KiB-page L1 runs no L2 under TCG: QEMU starts, the L2 kernel never prints, with or without the GPU"
+		ts=$((ts + 1))
+		rows+=("$k skipped (16 KiB-page L1: no L2 under TCG)")
+		continue
+		;;
 	arm64/*)
 		series=${k#arm64/}
 		kvm=$(kvm_kind "$series")
@@ -178,6 +193,12 @@ for k in $kernels; do
 		continue
 		;;
 	esac
+	# again for each kernel (cached, a second): an older tier elsewhere may
+	# have removed the payload while the previous kernel ran
+	if ! l2dir=$(l2_payload); then
+		tap_fail "$name: L2 payload (Debian arm64 $L2_SERIES kernel, busybox initramfs)"
+		continue
+	fi
 	rc=0
 	"$NG_BOOT_DIR/boot.sh" --arch arm64 --name "$name" "${args[@]}" \
 		--bin "$bins" --tests "$top/tests/guest" --tests "$here/guest" --tests "$l2dir" \
@@ -199,19 +220,21 @@ for k in $kernels; do
 	fi
 	tp=$((tp + p)) tf=$((tf + f)) ts=$((ts + s))
 	log=$(sed -n "s|^# $name: serial log ||p" "$bout" | head -n1)
-	acc='-' tch='-'
+	acc='-' tch='-' psn='-'
 	if [ -n "$log" ] && [ -r "$log" ]; then
 		acc=$(tr -d '\r' <"$log" | sed -n 's/^# VMM-RESULT access kvm=[^ ]* //p' | head -n1)
 		tch=$(tr -d '\r' <"$log" | sed -n 's/^# VMM-RESULT touch kvm=[^ ]* //p' | head -n1)
+		psn=$(tr -d '\r' <"$log" | sed -n 's/^# VMM-RESULT poison kvm=[^ ]* //p' | head -n1)
 	fi
-	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$k" "$kvm" "${acc:--}" "${tch:--}" "$f" "$((SECONDS - t0))" >>"$results"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$k" "$kvm" "${acc:--}" "${tch:--}" "${psn:--}" "$f" \
+		"$((SECONDS - t0))" >>"$results"
 	rows+=("$k kvm=$kvm passed=$p failed=$f skipped=$s $((SECONDS - t0))s")
 done
 mv "$results" "$NVGRACE_CACHE/results/vmm.tsv"
 results=
 echo "# vmm tier summary:"
 for r in "${rows[@]}"; do echo "#   $r"; done
-echo "# measured (kernel, KVM, usemem accesses from L2, first touch and stage-2 faults):"
+echo "# measured (kernel, KVM, usemem accesses from L2, first touch and stage-2 faults, poison step, failed, s):"
 sed 's/^/#   /' "$NVGRACE_CACHE/results/vmm.tsv"
 echo "# vmm tier: $nk kernels, $tp passed, $tf failed, $ts skipped in $((SECONDS - start))s"
 echo "VMM-TIER-SUMMARY kernels=$nk passed=$tp failed=$tf skipped=$ts"

@@ -71,9 +71,12 @@ fi
 for d in dev proc sys; do mount --bind "/$d" "$ROOT/$d"; done
 mount -t tmpfs tmpfs "$ROOT/tmp"
 mount --bind "$L2DIR" "$ROOT/l2"
+# (the script's exit status is the last command's: a failed umount would
+# count as a failure; the initramfs tree of a custom kernel is no mount)
 cleanup_root() {
 	for d in l2 tmp sys proc dev; do umount "$ROOT/$d" 2>/dev/null; done
-	umount "$ROOT" 2>/dev/null
+	[ "$ROOT" = /nvgrace/qemu ] || umount "$ROOT" 2>/dev/null
+	return 0
 }
 qver=$(chroot "$ROOT" /usr/bin/qemu-system-aarch64 --version 2>&1 | head -n1)
 case $qver in
@@ -85,6 +88,10 @@ case $qver in
 esac
 
 # --- the GPU, as the operator binds it --------------------------------------
+# (full run: nvgrace-poison first, so that the device's poison table exists
+# from the first open on, for the poison step of the UEFI L2)
+INJECT=/sys/kernel/debug/nvgrace-poison/inject
+[ "$mode" = full ] && modprobe nvgrace-poison 2>/dev/null
 # shellcheck disable=SC2119 # no extra fwprops parameters
 if ! bind_with_props; then
 	nok "bind the stand-in GPU to $NG_DRV"
@@ -111,7 +118,7 @@ expect_eq "VFIO region 2 size is the driver's resmem BAR size" "$R2" "$(printf '
 EV=/sys/kernel/tracing/events/kvm/kvm_guest_fault
 HIST='hist:keys=ipa.buckets=0x10000000'
 hist=0
-if [ -w "$EV/trigger" ] && echo "$HIST" >"$EV/trigger" 2>/dev/null; then
+if [ "$mode" = full ] && [ -w "$EV/trigger" ] && echo "$HIST" >"$EV/trigger" 2>/dev/null; then
 	hist=1
 fi
 dfaults() { echo "$(cat "$ATTR/faults_pte" 2>/dev/null)/$(cat "$ATTR/faults_pmd" 2>/dev/null)/$(cat "$ATTR/faults_pud" 2>/dev/null)"; }
@@ -121,8 +128,10 @@ faults0=$(dfaults)
 # --- run L2 -------------------------------------------------------------------
 # run_l2 NAME MACHINE-OPTS APPEND [QEMU ARGS...]: one QEMU run, its console in
 # /tmp/NAME.log, the L2KV lines in /tmp/NAME.kv, exit status in $l2rc, time
-# in $l2time (s). $L2_GPUARGS, when set, replaces the GPU's root port and
-# vfio-pci device (one argument per word).
+# in $l2time (s). While QEMU runs, the function named by $L2_DURING (if set)
+# is called with NAME and QEMU's pid. $L2_GPUARGS, when set, replaces the
+# GPU's root port and vfio-pci device (one argument per word).
+L2_DURING=
 # shellcheck disable=SC2086 # L2_GPUARGS: one argument per word
 run_l2() {
 	_n=$1 _m=$2 _a=$3
@@ -133,9 +142,12 @@ run_l2() {
 		-nodefaults -display none -no-reboot -nic none -monitor none \
 		-serial "file:/tmp/$_n.log" \
 		-kernel /l2/l2-vmlinuz -initrd /l2/l2-initrd.cpio \
-		-append "console=ttyAMA0 panic=-1 rdinit=/init $_a" \
+		-append "console=ttyAMA0 quiet panic=-1 rdinit=/init $_a" \
 		${L2_GPUARGS:--device pcie-root-port,id=rp,chassis=1,slot=1 -device vfio-pci,host=$GPU,bus=rp} "$@" \
-		</dev/null >"$ROOT/tmp/$_n.err" 2>&1
+		</dev/null >"$ROOT/tmp/$_n.err" 2>&1 &
+	_pid=$!
+	[ -z "$L2_DURING" ] || "$L2_DURING" "$_n" "$_pid"
+	wait "$_pid"
 	l2rc=$?
 	_t1=$(cut -d' ' -f1 /proc/uptime)
 	l2time=$(awk -v a="$_t0" -v b="$_t1" 'BEGIN { printf "%.1f", b - a }')
@@ -182,8 +194,12 @@ rw_check() {
 	echo "# NVGRACE-HOSTCHECK $(printf '0x%x' $(($4 + $5))) u64:$6"
 }
 
-run_l2 l2 virt,gic-version=3 \
-	"l2.tests=all l2.use=$USE_OFF:$USE_VAL l2.res=$RES_OFF:$RES_VAL l2.touch=$TOUCH"
+if [ "$mode" = full ]; then
+	l2args="l2.tests=all l2.touch=$TOUCH"
+else
+	l2args=l2.tests=basic
+fi
+run_l2 l2 virt,gic-version=3 "$l2args l2.use=$USE_OFF:$USE_VAL l2.res=$RES_OFF:$RES_VAL"
 if ! l2_ran l2 "QEMU gives the GPU to an L2 guest that runs to its end"; then
 	unbind_all
 	cleanup_root
@@ -202,87 +218,91 @@ diag "L2 maps usemem through $(kvf l2 usemem_file), resmem through $(kvf l2 resm
 rw_check l2 use usemem "$USE_FOFF" "$USE_OFF" "$USE_VAL"
 rw_check l2 res resmem "$RES_FOFF" "$RES_OFF" "$RES_VAL"
 
-# Item 2: usemem mapped Normal-NC at stage 1 in L2; stage 2 decides.
-acc() { kvf l2 "usemem.access.$1"; }
-ALL="aligned_load aligned_store unaligned_load unaligned_store atomic_ldadd atomic_cas exclusive_ldxr_stxr"
-row=
-for a in $ALL; do
-	row="$row $a=$(acc "$a" | cut -d' ' -f1)"
-	diag "usemem $a: $(acc "$a")   resmem: $(kvf l2 "resmem.access.$a")"
-done
-echo "# VMM-RESULT access kvm=$expect$row"
-case $expect in
-native | patched)
-	bad=
-	for a in $ALL; do [ "$(acc "$a")" = ok ] || bad="$bad $a"; done
-	if [ -z "$bad" ]; then
-		ok "usemem in L2 is Normal memory ($expect KVM): unaligned accesses, atomics and exclusives work"
-	else
-		nok "usemem in L2 is Normal memory ($expect KVM): unaligned accesses, atomics and exclusives work"
-		diag "failed:$bad"
-	fi
-	;;
-unpatched)
-	if [ "$(acc aligned_load)" = ok ] && [ "$(acc aligned_store)" = ok ] &&
-		[ "$(acc unaligned_load)" = "sigbus code=1 (BUS_ADRALN)" ] &&
-		[ "$(acc unaligned_store)" = "sigbus code=1 (BUS_ADRALN)" ]; then
-		ok "usemem in L2 behaves as Device memory (unpatched KVM): aligned accesses work, unaligned ones get SIGBUS BUS_ADRALN"
-	else
-		nok "usemem in L2 behaves as Device memory (unpatched KVM): aligned accesses work, unaligned ones get SIGBUS BUS_ADRALN"
-	fi
-	;;
-*) skip "usemem memory type in L2" "no nvgrace.kvm= on the command line" ;;
-esac
-
-# Item 3: first-touch timings and stage-2 faults.
-t1=$(kvf l2 "touch256.touch.ns")
-t2=$(kvf l2 "touch768.touch.ns")
-terr="$(kvf l2 touch256.touch.error)$(kvf l2 touch768.touch.error)"
-if [ -n "$t1" ] && [ -n "$t2" ] && [ -z "$terr" ]; then
-	ok "L2 first-touches 1 GiB of usemem (256 MiB in $((t1 / 1000000)) ms, 1 GiB in $(((t1 + t2) / 1000000)) ms)"
-else
-	nok "L2 first-touches 1 GiB of usemem"
-	diag "touch256: '$t1' touch768: '$t2' errors: '$terr'"
-fi
-f256=- f1g=-
-if [ $hist = 1 ]; then
-	cat "$EV/hist" >/tmp/hist
-	echo "!$HIST" >"$EV/trigger" 2>/dev/null
-	ub=$(($(kvf l2 bar4 | cut -d' ' -f1)))
-	f256=0 f1g=0
-	sed -n 's/.*ipa: *~ *\([0-9a-fA-Fx]*\)-.*hitcount: *\([0-9]*\).*/\1 \2/p' /tmp/hist >/tmp/hist.b
-	while read -r b c; do
-		b=$((b))
-		if [ "$b" -lt "$ub" ] || [ "$b" -ge $((ub + 0x40000000)) ]; then
-			continue
+# Items 2 and 3 and the reset: full run only (make check's smoke checks that
+# L2 gets the GPU and that its writes land in the host's backing file).
+if [ "$mode" = full ]; then
+	# Item 2: usemem mapped Normal-NC at stage 1 in L2; stage 2 decides.
+	acc() { kvf l2 "usemem.access.$1"; }
+	ALL="aligned_load aligned_store unaligned_load unaligned_store atomic_ldadd atomic_cas exclusive_ldxr_stxr"
+	row=
+	for a in $ALL; do
+		row="$row $a=$(acc "$a" | cut -d' ' -f1)"
+		diag "usemem $a: $(acc "$a")   resmem: $(kvf l2 "resmem.access.$a")"
+	done
+	echo "# VMM-RESULT access kvm=$expect$row"
+	case $expect in
+	native | patched)
+		bad=
+		for a in $ALL; do [ "$(acc "$a")" = ok ] || bad="$bad $a"; done
+		if [ -z "$bad" ]; then
+			ok "usemem in L2 is Normal memory ($expect KVM): unaligned accesses, atomics and exclusives work"
+		else
+			nok "usemem in L2 is Normal memory ($expect KVM): unaligned accesses, atomics and exclusives work"
+			diag "failed:$bad"
 		fi
-		f1g=$((f1g + c))
-		[ "$b" -lt $((ub + 0x10000000)) ] && f256=$((f256 + c))
-	done </tmp/hist.b
-	diag "stage-2 faults (kvm_guest_fault) in usemem: first 256 MiB $f256, all 1 GiB $f1g (over the whole L2 run: the first touch plus the few re-touches after reset)"
-	if [ "$f1g" -gt 0 ]; then
-		ok "stage-2 faults on usemem counted ($f1g for 1 GiB)"
-	else
-		nok "stage-2 faults on usemem counted"
-		sed 's/^/#   /' /tmp/hist | head -n 20
-	fi
-else
-	skip "stage-2 fault count" "no kvm_guest_fault hist trigger on this kernel"
-fi
-echo "# VMM-RESULT touch kvm=$expect t256_ns=${t1:--} t1g_ns=$(( ${t1:-0} + ${t2:-0} )) s2f256=$f256 s2f1g=$f1g driver_faults=$faults0,$(dfaults)"
+		;;
+	unpatched)
+		if [ "$(acc aligned_load)" = ok ] && [ "$(acc aligned_store)" = ok ] &&
+			[ "$(acc unaligned_load)" = "sigbus code=1 (BUS_ADRALN)" ] &&
+			[ "$(acc unaligned_store)" = "sigbus code=1 (BUS_ADRALN)" ]; then
+			ok "usemem in L2 behaves as Device memory (unpatched KVM): aligned accesses work, unaligned ones get SIGBUS BUS_ADRALN"
+		else
+			nok "usemem in L2 behaves as Device memory (unpatched KVM): aligned accesses work, unaligned ones get SIGBUS BUS_ADRALN"
+		fi
+		;;
+	*) skip "usemem memory type in L2" "no nvgrace.kvm= on the command line" ;;
+	esac
 
-# Reset from L2 reaches the driver; the memory is there again afterwards.
-resets1=$(cat "$ATTR/resets" 2>/dev/null)
-diag "L2 reset method: $(kvf l2 reset_method); driver resets $resets0 -> $resets1"
-if [ "$(kvf l2 reset)" = ok ] && [ -n "$resets1" ] && [ "$resets1" -gt "${resets0:-0}" ]; then
-	ok "L2 resets the GPU and the reset reaches $NG_DRV (resets $resets0 -> $resets1)"
-else
-	nok "L2 resets the GPU and the reset reaches $NG_DRV"
-	diag "L2: reset=$(kvf l2 reset)"
+	# Item 3: first-touch timings and stage-2 faults.
+	t1=$(kvf l2 "touch256.touch.ns")
+	t2=$(kvf l2 "touch768.touch.ns")
+	terr="$(kvf l2 touch256.touch.error)$(kvf l2 touch768.touch.error)"
+	if [ -n "$t1" ] && [ -n "$t2" ] && [ -z "$terr" ]; then
+		ok "L2 first-touches 1 GiB of usemem (256 MiB in $((t1 / 1000000)) ms, 1 GiB in $(((t1 + t2) / 1000000)) ms)"
+	else
+		nok "L2 first-touches 1 GiB of usemem"
+		diag "touch256: '$t1' touch768: '$t2' errors: '$terr'"
+	fi
+	f256=- f1g=-
+	if [ $hist = 1 ]; then
+		cat "$EV/hist" >/tmp/hist
+		echo "!$HIST" >"$EV/trigger" 2>/dev/null
+		ub=$(($(kvf l2 bar4 | cut -d' ' -f1)))
+		f256=0 f1g=0
+		sed -n 's/.*ipa: *~ *\([0-9a-fA-Fx]*\)-.*hitcount: *\([0-9]*\).*/\1 \2/p' /tmp/hist >/tmp/hist.b
+		while read -r b c; do
+			b=$((b))
+			if [ "$b" -lt "$ub" ] || [ "$b" -ge $((ub + 0x40000000)) ]; then
+				continue
+			fi
+			f1g=$((f1g + c))
+			[ "$b" -lt $((ub + 0x10000000)) ] && f256=$((f256 + c))
+		done </tmp/hist.b
+		diag "stage-2 faults (kvm_guest_fault) in usemem: first 256 MiB $f256, all 1 GiB $f1g (over the whole L2 run: the first touch plus the few re-touches after reset)"
+		if [ "$f1g" -gt 0 ]; then
+			ok "stage-2 faults on usemem counted ($f1g for 1 GiB)"
+		else
+			nok "stage-2 faults on usemem counted"
+			sed 's/^/#   /' /tmp/hist | head -n 20
+		fi
+	else
+		skip "stage-2 fault count" "no kvm_guest_fault hist trigger on this kernel"
+	fi
+	echo "# VMM-RESULT touch kvm=$expect t256_ns=${t1:--} t1g_ns=$(( ${t1:-0} + ${t2:-0} )) s2f256=$f256 s2f1g=$f1g driver_faults=$faults0,$(dfaults)"
+
+	# Reset from L2 reaches the driver; the memory is there again afterwards.
+	resets1=$(cat "$ATTR/resets" 2>/dev/null)
+	diag "L2 reset method: $(kvf l2 reset_method); driver resets $resets0 -> $resets1"
+	if [ "$(kvf l2 reset)" = ok ] && [ -n "$resets1" ] && [ "$resets1" -gt "${resets0:-0}" ]; then
+		ok "L2 resets the GPU and the reset reaches $NG_DRV (resets $resets0 -> $resets1)"
+	else
+		nok "L2 resets the GPU and the reset reaches $NG_DRV"
+		diag "L2: reset=$(kvf l2 reset)"
+	fi
+	expect_eq "after the reset L2 reads usemem's earlier write back" \
+		"$(kvf l2 after_reset.old.read)" "$USE_VAL"
+	rw_check l2 after_reset "usemem after the reset" "$USE_FOFF" 0x40008 "$USE_VAL"
 fi
-expect_eq "after the reset L2 reads usemem's earlier write back" \
-	"$(kvf l2 after_reset.old.read)" "$USE_VAL"
-rw_check l2 after_reset "usemem after the reset" "$USE_FOFF" 0x40008 "$USE_VAL"
 
 # --- powering L2 off releases the device --------------------------------------
 check "no QEMU left after L2 powered off" sh -c '! pidof qemu-system-aarch64'
@@ -291,11 +311,91 @@ pci_unbind "$GPU"
 gpu_ready
 check "rebind to $NG_DRV after the VM" pci_bind_override "$GPU" "$NG_DRV"
 
-# --- UEFI + ACPI L2 (full run) ------------------------------------------------
+# --- UEFI + ACPI L2 (full run), with the poison step ---------------------------
+# Issue 15: the host poisons a usemem page (the pack's debugfs injection)
+# while L2 maps it, then rings a doorbell in resmem; L2 loads the page.
+# With patch 0006 (nvgrace.kvm=patched) the page is zapped, KVM's refault is
+# refused, QEMU gets SIGBUS BUS_MCEERR_AR and, with ras=on, injects an SEA
+# with a CPER record through its GHES: L2's kernel logs the memory error,
+# the L2 process gets SIGBUS, the VM runs on. Without 0006 (zap=auto) the
+# page stays mapped: the load completes (under TCG nothing raises a hardware
+# error; on hardware the access itself would) and the VM runs on.
+P_OFF=0x8000000
+P_BELL=0x70000
+P_BELLVAL=0x4e5642454c4c2121
+P_WAIT=120
+p_inj='not tried' p_bell='not rung' p_pfn=-
+# poison_during NAME PID: wait for L2's ready line, inject, ring the doorbell
+poison_during() {
+	while ! grep -q '^L2KV poison.ready=1' "$ROOT/tmp/$1.log" 2>/dev/null; do
+		kill -0 "$2" 2>/dev/null || return 0
+		sleep 0.5
+	done
+	p_pfn=$(printf '0x%x' $(((USE_PHYS + P_OFF) / PAGE)))
+	if echo "$p_pfn" >"$INJECT" 2>/tmp/inject.err; then
+		p_inj=ok
+	else
+		p_inj="error: $(cat /tmp/inject.err)"
+	fi
+	if "$NG_BIN/vfio-mem" store "$MEM" 2 $((RES_FOFF + P_BELL)) "$P_BELLVAL" 2>/tmp/bell.err; then
+		p_bell=ok
+	else
+		p_bell="error: $(cat /tmp/bell.err)"
+	fi
+}
+# poison_check: the TAP lines of the poison step (after the efi run)
+poison_check() {
+	_gpa=$(printf '0x%016x' $(($(kvf efi bar4 | cut -d' ' -f1) + P_OFF)))
+	_read=$(kvf efi poison.read)
+	_zap=$(cat /sys/kernel/nvgrace_poison/zap 2>/dev/null)
+	diag "poison: pfn $p_pfn, inject $p_inj, doorbell $p_bell; L2: doorbell $(kvf efi poison.bell), load: $_read, neighbour: $(kvf efi poison.neighbour)"
+	sed -n 's/^poison.klog=/#   L2 log: /p' /tmp/efi.kv | head -n 20
+	_hw=no
+	grep -q '^poison.klog=.*Hardware Error.*physical_address: '"$_gpa" /tmp/efi.kv && _hw=yes
+	_vm=stopped
+	if grep -q 'kvm run failed' /tmp/efi.err; then
+		diag "QEMU: $(grep -m1 'kvm run failed' /tmp/efi.err)"
+	elif [ "$l2rc" = 0 ] && [ "$(kvf efi 'done')" = 1 ]; then
+		_vm=ran-on
+	fi
+	echo "# VMM-RESULT poison kvm=$expect zap=$_zap load=$(echo "$_read" | cut -d' ' -f1-3 | tr ' ' _) l2_memory_error=$_hw vm=$_vm"
+	expect_eq "poison: the pack's injection records usemem + $P_OFF (pfn $p_pfn) while L2 maps it" "$p_inj" ok
+	expect_eq "poison: L2 sees the host's doorbell after the injection" \
+		"$p_bell/$(kvf efi poison.bell | cut -d' ' -f1)" ok/ok
+	_ok=1
+	case $expect in
+	patched)
+		_d="poison, patch 0006 (zap=$_zap): L2's load of the page gets a memory error"
+		case $_read in sigbus*) ok "$_d (L2 process: $_read)" ;; *) nok "$_d"; _ok=0 ;; esac
+		expect_eq "poison, patch 0006: L2's kernel logs a hardware memory error (GHES, CPER) at the page's guest address $_gpa" "$_hw" yes
+		;;
+	native | unpatched)
+		_d="poison, no patch 0006 (zap=$_zap): the page stays mapped, L2's load completes and no memory error reaches L2 (under TCG nothing raises one)"
+		case $_read/$_hw in pattern*/no) ok "$_d" ;; *) nok "$_d"; _ok=0 ;; esac
+		;;
+	*) skip "poison outcome" "no nvgrace.kvm= on the command line"; return 0 ;;
+	esac
+	[ $_ok = 1 ] || diag "L2 load: '$_read', memory error logged in L2: $_hw"
+	_d="poison: the VM survives (neighbour page intact, no KVM_RUN error, L2 runs to a clean exit)"
+	if [ "$_vm" = ran-on ] && [ "$(kvf efi poison.neighbour)" = intact ]; then
+		ok "$_d"
+	else
+		nok "$_d"
+		diag "vm: $_vm, neighbour: '$(kvf efi poison.neighbour)'"
+	fi
+}
 if [ "$mode" = full ]; then
+	PAGE=$("$NG_BIN/nvgrace-vmm" --cap-only 2>/dev/null | sed -n 's/^page_size=//p')
+	poison=''
+	if [ -w "$INJECT" ] && [ -n "$PAGE" ]; then
+		poison="l2.poison=$P_OFF:$P_BELL:$P_WAIT"
+		L2_DURING=poison_during
+		diag "poison step: nvgrace-poison zap=$(cat /sys/kernel/nvgrace_poison/zap 2>/dev/null)"
+	fi
 	run_l2 efi virt,gic-version=3,ras=on \
-		"acpi=force l2.tests=basic l2.use=$EFI_USE_OFF:$EFI_USE_VAL l2.res=$EFI_RES_OFF:$EFI_RES_VAL" \
+		"acpi=force l2.tests=basic l2.use=$EFI_USE_OFF:$EFI_USE_VAL l2.res=$EFI_RES_OFF:$EFI_RES_VAL $poison" \
 		-bios /usr/share/qemu-efi-aarch64/QEMU_EFI.fd
+	L2_DURING=
 	if l2_ran efi "UEFI + ACPI L2 (QEMU_EFI.fd, virt,ras=on) runs with the GPU"; then
 		expect_eq "efi: L2 booted through ACPI" "$(kvf efi boot)" acpi
 		bar_check efi 4 usemem "$USE_BAR"
@@ -303,6 +403,11 @@ if [ "$mode" = full ]; then
 		rw_check efi use usemem "$USE_FOFF" "$EFI_USE_OFF" "$EFI_USE_VAL"
 		rw_check efi res resmem "$RES_FOFF" "$EFI_RES_OFF" "$EFI_RES_VAL"
 		diag "efi: L2 init after $(kvf efi uptime)s of L2 uptime"
+	fi
+	if [ -z "$poison" ]; then
+		skip "poison end to end through QEMU" "no nvgrace-poison debugfs injection ($INJECT) or page size"
+	else
+		poison_check
 	fi
 	check "the group is free after the UEFI VM" "$NG_BIN/vfio-info" "$GPU"
 

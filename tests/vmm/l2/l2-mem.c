@@ -15,6 +15,18 @@
  *   l2-mem touch FILE OFFSET MIB        first touch: one u64 store per 4 KiB
  *                                       page of MIB MiB from OFFSET, timed:
  *                                       touch.mib=N, touch.ns=N
+ *   l2-mem poison FILE OFFSET BELL BOFF SEC
+ *                                       the poison step: store patterns in the
+ *                                       page at OFFSET and the next one, print
+ *                                       "L2KV poison.ready=1", wait up to SEC s
+ *                                       for the host to store POISON_BELL at
+ *                                       BOFF of file BELL (after it poisoned
+ *                                       the page), then load the page and its
+ *                                       neighbour. Prints its own "L2KV
+ *                                       poison.KEY=VALUE" lines (unbuffered,
+ *                                       the host waits for the first one):
+ *                                       bell=ok|timeout, read=VALUE|sigbus
+ *                                       code=N addr=A, neighbour=intact|...
  *
  * FILE is a sysfs resource file (resourceN or resourceN_wc: Normal-NC at
  * stage 1, so stage 2 alone decides whether the access behaves like Normal
@@ -39,12 +51,14 @@
 
 static sigjmp_buf fault_jmp;
 static int fault_code;		/* written by the signal handler */
+static void *fault_addr;	/* si_addr of the last SIGBUS */
 static __u64 touch_pos;		/* the page being touched, read after a fault */
 
 static void on_sigbus(int sig, siginfo_t *si, void *uc)
 {
 	(void)sig;
 	(void)uc;
+	__atomic_store_n(&fault_addr, si->si_addr, __ATOMIC_RELAXED);
 	__atomic_store_n(&fault_code, si->si_code, __ATOMIC_RELAXED);
 	siglongjmp(fault_jmp, 1);
 }
@@ -55,6 +69,9 @@ static const char *bus_code(int code)
 	case BUS_ADRALN: return "BUS_ADRALN";
 	case BUS_ADRERR: return "BUS_ADRERR";
 	case BUS_OBJERR: return "BUS_OBJERR";
+	case BUS_MCEERR_AR: return "BUS_MCEERR_AR";
+	case BUS_MCEERR_AO: return "BUS_MCEERR_AO";
+	case SI_KERNEL: return "SI_KERNEL";
 	default: return "other";
 	}
 }
@@ -307,8 +324,70 @@ static int bad_usage(void)
 {
 	fprintf(stderr,
 		"l2-mem write FILE OFFSET VALUE | read FILE OFFSET |\n"
-		"       access FILE OFFSET | touch FILE OFFSET MIB\n");
+		"       access FILE OFFSET | touch FILE OFFSET MIB |\n"
+		"       poison FILE OFFSET BELL-FILE BELL-OFFSET SEC\n");
 	return 2;
+}
+
+#define POISON_BELL 0x4e5642454c4c2121ULL
+#define POISON_PAT 0x4e56504f49534f4eULL
+
+/*
+ * The poison step: the host (L1) poisons the page at @off of usemem while
+ * this VM has it mapped, then rings the bell in resmem. What the load of
+ * the page does next is what the test is about.
+ */
+static int poison_step(const char *file, __u64 off, const char *bell_file,
+		       __u64 boff, unsigned int sec)
+{
+	struct op op = { 0 };
+	__u64 *bell;
+	__u64 moff, bmoff, t0;
+	char *map, *bmap;
+
+	if (off & 4095)
+		return bad_usage();
+	map = map_file(file, off, 8192, &moff);
+	bmap = map_file(bell_file, boff, 8, &bmoff);
+	if (!map || !bmap)
+		return 1;
+	bell = (__u64 *)(bmap + bmoff);
+	op.p = (__u8 *)map + moff;
+	wr(op.p, POISON_PAT ^ off);
+	wr(op.p + 4096, POISON_PAT ^ (off + 4096));
+	wr((__u8 *)bell, 0);
+	printf("L2KV poison.page=0x%llx\nL2KV poison.ready=1\n",
+	       (unsigned long long)off);
+	fflush(stdout);
+	t0 = now_ns();
+	while (rd((__u8 *)bell) != POISON_BELL) {
+		if (now_ns() - t0 > sec * 1000000000ULL) {
+			printf("L2KV poison.bell=timeout after %u s\n", sec);
+			return 0;
+		}
+		usleep(20000);
+	}
+	printf("L2KV poison.bell=ok after %llu ms\n",
+	       (unsigned long long)((now_ns() - t0) / 1000000));
+	fflush(stdout);
+	if (guarded(do_read, &op))
+		printf("L2KV poison.read=sigbus code=%d (%s) addr=%s\n", fault(),
+		       bus_code(fault()),
+		       __atomic_load_n(&fault_addr, __ATOMIC_RELAXED) ==
+				       (void *)op.p ? "page" : "other");
+	else
+		printf("L2KV poison.read=%s 0x%llx\n",
+		       op.got == (POISON_PAT ^ off) ? "pattern" : "changed",
+		       (unsigned long long)op.got);
+	op.p += 4096;
+	if (guarded(do_read, &op))
+		printf("L2KV poison.neighbour=sigbus code=%d\n", fault());
+	else if (op.got == (POISON_PAT ^ (off + 4096)))
+		printf("L2KV poison.neighbour=intact\n");
+	else
+		printf("L2KV poison.neighbour=changed 0x%llx\n",
+		       (unsigned long long)op.got);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -388,5 +467,9 @@ int main(int argc, char **argv)
 			printf("touch.error=readback mismatch\n");
 		return 0;
 	}
+	if (!strcmp(argv[1], "poison") && argc == 7)
+		return poison_step(argv[2], off, argv[4],
+				   strtoull(argv[5], NULL, 0),
+				   strtoul(argv[6], NULL, 0));
 	return bad_usage();
 }

@@ -1,21 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/*
- * nvgrace-poison internals shared by the handler (main.c), the event sources
- * (sources.c) and the debugfs/sysfs interface (iface.c).
- */
-#ifndef NVGRACE_POISON_INTERNAL_H
-#define NVGRACE_POISON_INTERNAL_H
+/* nvgrace-poison: the range registry and the poison records (records.c). */
+#ifndef NVGRACE_POISON_RECORDS_H
+#define NVGRACE_POISON_RECORDS_H
 
 #include <linux/atomic.h>
+#include <linux/mutex.h>
 #include <linux/seq_file.h>
-#include <linux/slab.h>
 
 #include "nvgrace-poison.h"
-
-/* Typed allocation of newer kernels (v7.0), the same on older ones. */
-#ifndef kzalloc_obj
-#define kzalloc_obj(VAR_OR_TYPE, GFP) kzalloc(sizeof(VAR_OR_TYPE), GFP)
-#endif
 
 /* One poisoned PFN of a range. */
 struct nvgrace_poison_rec {
@@ -26,8 +18,10 @@ struct nvgrace_poison_rec {
 	bool pending;			/* not handled by the worker yet */
 };
 
+/* Serialises registration (register.c) and the debug listings. */
+extern struct mutex nvgrace_poison_lock;
+
 extern atomic_long_t nvgrace_poison_nr_events[NVGRACE_POISON_SRC_NR];
-extern atomic_long_t nvgrace_poison_nr_signals;
 extern atomic_long_t nvgrace_poison_nr_dropped;
 
 const char *nvgrace_poison_src_name(enum nvgrace_poison_source src);
@@ -41,15 +35,15 @@ unsigned long nvgrace_poison_nr_poisoned(void);
 void nvgrace_poison_seq_ranges(struct seq_file *m);
 void nvgrace_poison_seq_poisoned(struct seq_file *m);
 
-/* sources.c */
-int nvgrace_poison_sources_init(void);
-void nvgrace_poison_sources_exit(void);
-int nvgrace_poison_native_register(struct nvgrace_pfn_space *space);
-void nvgrace_poison_native_unregister(struct nvgrace_pfn_space *space);
-ssize_t nvgrace_poison_sources_show(char *buf);
+/* For register.c, under nvgrace_poison_lock where it says so. */
+bool nvgrace_poison_overlaps(unsigned long first, unsigned long last);
+int nvgrace_poison_space_setup(struct nvgrace_pfn_space *space);
+void nvgrace_poison_tree_insert(struct nvgrace_pfn_space *space);
+void nvgrace_poison_tree_erase(struct nvgrace_pfn_space *space);
+void nvgrace_poison_wait_handled(struct nvgrace_pfn_space *space);
+void nvgrace_poison_records_free(struct nvgrace_pfn_space *space);
 
-/* iface.c */
-int nvgrace_poison_iface_init(void);
-void nvgrace_poison_iface_exit(void);
+int nvgrace_poison_records_init(void);
+void nvgrace_poison_records_exit(void);
 
-#endif /* NVGRACE_POISON_INTERNAL_H */
+#endif /* NVGRACE_POISON_RECORDS_H */

@@ -1,33 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * nvgrace-poison: memory-failure routing for device-memory PFN ranges.
+ * nvgrace-poison: the range registry and the poison records.
  *
- * The range registry: registration refuses empty, inverted, incomplete and
- * overlapping ranges, and lookups find the range that owns a PFN. The ranges
- * are kept in an rbtree ordered by first PFN; since they never overlap, the
- * owner of a PFN is the last range starting at or before it.
+ * The registry: ranges are kept in an rbtree ordered by first PFN; since
+ * they never overlap (register.c refuses overlaps), the owner of a PFN is
+ * the last range starting at or before it.
  *
- * The handling path, the same for every event source (sources.c) and for the
- * debugfs injection (iface.c):
- *
- *  1. nvgrace_poison_report(), callable in any context (the GHES notifier
- *     runs in IRQ context, the memory_failure tracepoint with preemption
- *     disabled): find the range, record the PFN in the range's sorted record
- *     table, marked pending, and queue the range's work. The table is
- *     allocated at the first registration (max_records entries), so a
- *     report never allocates: none is lost to an allocation failure. A
- *     report past the bound is counted and logged, and the range stays in
- *     use. From here on nvgrace_poison_check() refuses the PFN.
- *  2. The range's work (process context, no global lock held): wait out
- *     faults that checked before the record (the driver's fault_lock), then
- *     walk the mapping's VMAs, keep those for which the driver's
- *     pfn_to_vma_pgoff() says they map the PFN, zap the huge-aligned block
- *     around the page in each when zapping is safe (see nvgrace_poison_zaps())
- *     and send SIGBUS BUS_MCEERR_AO with the page's address to every
- *     early-kill process mapping it (vm.memory_failure_early_kill,
- *     prctl(PR_MCE_KILL)). Each range has its own work item on an unbound
- *     workqueue: a device whose fault_lock is held through a long readiness
- *     wait delays only its own poison handling.
+ * A report, from any event source (sources.c) or the debugfs injection
+ * (control.c): nvgrace_poison_report(), callable in any context (the GHES
+ * notifier runs in IRQ context, the memory_failure tracepoint with
+ * preemption disabled), finds the range, records the PFN in the range's
+ * sorted record table, marked pending, and queues the range's work. The
+ * table is allocated at the first registration (max_records entries), so a
+ * report never allocates: none is lost to an allocation failure. A report
+ * past the bound is counted and logged, and the range stays in use. From
+ * here on nvgrace_poison_check() refuses the PFN. The range's work
+ * (process context, no global lock held) hands each pending record to
+ * nvgrace_poison_handle() (handler.c). Each range has its own work item on
+ * an unbound workqueue: a device whose fault_lock is held through a long
+ * readiness wait delays only its own poison handling.
  *
  * Records survive nvgrace_poison_unregister_keep() (device close): the next
  * user of the device is refused the known-bad pages too. They go with
@@ -44,27 +35,21 @@
  */
 #define pr_fmt(fmt) "nvgrace-poison: " fmt
 
-#include <linux/file.h>
-#include <linux/fs.h>
-#include <linux/fs_struct.h>
 #include <linux/kernel.h>
+#include <linux/lockdep.h>
 #include <linux/mm.h>
-#include <linux/module.h>
+#include <linux/moduleparam.h>
 #include <linux/mutex.h>
-#include <linux/pid.h>
 #include <linux/printk.h>
 #include <linux/rbtree.h>
-#include <linux/sched/signal.h>
-#include <linux/sched/task.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/wait.h>
-#include <linux/sysfs.h>
 #include <linux/workqueue.h>
 
-#include "internal.h"
-
-/* nvgrace-probes: zap_special_vma_range fixup_user_fault_hwpoison */
+#include "records.h"
+#include "handler.h"
 
 #define NVGRACE_POISON_MAX_RECORDS	1048576
 
@@ -96,92 +81,15 @@ module_param_cb(max_records, &nvgrace_records_ops, &max_records, 0444);
 MODULE_PARM_DESC(max_records,
 		 "poisoned PFNs recorded per range (1-1048576, default 4096), preallocated at the range's first registration; reports past it are counted, not recorded");
 
-/*
- * Zapping a poisoned page out of the mappings makes the next touch fault. A
- * process touching it then gets BUS_MCEERR_AR from the fault handler's
- * VM_FAULT_HWPOISON, but KVM refaults through fixup_user_fault(), which
- * turns VM_FAULT_HWPOISON into -EFAULT unless the kernel has the companion
- * patch 0006 (FIXUP_USER_FAULT_HWPOISON): KVM_RUN would fail and the VMM
- * would stop the VM for good. So by default pages are zapped only on such
- * kernels; elsewhere they stay mapped, as mainline's in-tree driver leaves
- * them, and only new mappings and read()/write() are refused.
- */
-enum {
-	NVGRACE_ZAP_AUTO,
-	NVGRACE_ZAP_ALWAYS,
-	NVGRACE_ZAP_NEVER,
-};
-
-static const char *const nvgrace_zap_names[] = {
-	[NVGRACE_ZAP_AUTO] = "auto",
-	[NVGRACE_ZAP_ALWAYS] = "always",
-	[NVGRACE_ZAP_NEVER] = "never",
-};
-
-static int zap = NVGRACE_ZAP_AUTO;
-
-static int nvgrace_param_set_zap(const char *val, const struct kernel_param *kp)
-{
-	int i = sysfs_match_string(nvgrace_zap_names, val);
-
-	if (i < 0) {
-		pr_err("%s must be auto, always or never, not '%.*s'\n",
-		       kp->name, (int)strcspn(val, "\n"), val);
-		return -EINVAL;
-	}
-	*(int *)kp->arg = i;
-	return 0;
-}
-
-static int nvgrace_param_get_zap(char *buf, const struct kernel_param *kp)
-{
-	return sysfs_emit(buf, "%s\n", nvgrace_zap_names[*(int *)kp->arg]);
-}
-
-static const struct kernel_param_ops nvgrace_zap_ops = {
-	.set = nvgrace_param_set_zap,
-	.get = nvgrace_param_get_zap,
-};
-
-module_param_cb(zap, &nvgrace_zap_ops, &zap, 0644);
-MODULE_PARM_DESC(zap,
-		 "zap poisoned pages out of existing mappings: auto (default: only where fixup_user_fault() reports poison to KVM, companion patch 0006), always, never");
-
-/**
- * nvgrace_poison_zaps() - are poisoned pages zapped out of mappings?
- *
- * Also decides whether the driver's fault handler refuses a poisoned page
- * to a fault that does not come from a user-mode access (KVM's
- * fixup_user_fault(), a kernel copy): see nvgrace_poison_check_fault().
- */
-bool nvgrace_poison_zaps(void)
-{
-	switch (READ_ONCE(zap)) {
-	case NVGRACE_ZAP_ALWAYS:
-		return true;
-	case NVGRACE_ZAP_NEVER:
-		return false;
-	default:
-#ifdef HAVE_FIXUP_USER_FAULT_HWPOISON
-		return true;
-#else
-		return false;
-#endif
-	}
-}
-EXPORT_SYMBOL_GPL(nvgrace_poison_zaps);
-
-static DEFINE_MUTEX(nvgrace_poison_lock);
+/* Serialises registration (register.c) and the debug listings. */
+DEFINE_MUTEX(nvgrace_poison_lock);
 static DEFINE_SPINLOCK(nvgrace_poison_tree_lock);
 static struct rb_root nvgrace_poison_ranges = RB_ROOT;
 static unsigned int nvgrace_poison_ranges_nr;
 static struct workqueue_struct *nvgrace_poison_wq;
 static DECLARE_WAIT_QUEUE_HEAD(nvgrace_poison_users_wq);
 
-static void nvgrace_poison_work_fn(struct work_struct *work);
-
 atomic_long_t nvgrace_poison_nr_events[NVGRACE_POISON_SRC_NR];
-atomic_long_t nvgrace_poison_nr_signals;
 atomic_long_t nvgrace_poison_nr_dropped;
 
 static const char *const nvgrace_poison_src_names[NVGRACE_POISON_SRC_NR] = {
@@ -218,7 +126,7 @@ static struct nvgrace_pfn_space *nvgrace_poison_find(unsigned long pfn)
 }
 
 /* Does [first, last] intersect a registered range? Caller holds a lock. */
-static bool nvgrace_poison_overlaps(unsigned long first, unsigned long last)
+bool nvgrace_poison_overlaps(unsigned long first, unsigned long last)
 {
 	struct rb_node *n = nvgrace_poison_ranges.rb_node;
 
@@ -391,221 +299,6 @@ void nvgrace_poison_flush(void)
 EXPORT_SYMBOL_GPL(nvgrace_poison_flush);
 
 /*
- * The largest mapping the driver's fault handler may have used for the page:
- * zapping that whole aligned block removes a huge entry containing it.
- */
-static unsigned long nvgrace_poison_block_size(void)
-{
-#if defined(CONFIG_ARCH_SUPPORTS_PUD_PFNMAP)
-	return PUD_SIZE;
-#elif defined(CONFIG_ARCH_SUPPORTS_PMD_PFNMAP)
-	return PMD_SIZE;
-#else
-	return PAGE_SIZE;
-#endif
-}
-
-static void nvgrace_poison_zap(struct vm_area_struct *vma, unsigned long addr)
-{
-	unsigned long size = nvgrace_poison_block_size();
-	unsigned long start = ALIGN_DOWN(addr, size);
-	unsigned long end = start + size;
-
-	/* A huge entry never crosses the VMA: clamp the block to it. */
-	if (start < vma->vm_start)
-		start = vma->vm_start;
-	if (end > vma->vm_end || end < start)
-		end = vma->vm_end;
-#ifdef HAVE_ZAP_SPECIAL_VMA_RANGE
-	zap_special_vma_range(vma, start, end - start);
-#else
-	zap_vma_ptes(vma, start, end - start);
-#endif
-}
-
-/* A process mapping the poisoned page, to be signalled. */
-struct nvgrace_poison_victim {
-	struct list_head list;
-	struct mm_struct *mm;		/* compared only */
-	unsigned long addr;
-	struct task_struct *task;
-};
-
-/*
- * vm.memory_failure_early_kill: the kernel keeps it to itself (not
- * exported, static from v6.4), so read it as user space does, from procfs
- * under the root of PID 1 (file_open_root()): a kworker's own root is not the system's (the
- * initial rootfs, and from v7.0 an empty nullfs under it). Without procfs
- * the kernel's default, late kill, applies.
- */
-static bool nvgrace_poison_sysctl_early_kill(void)
-{
-	static const char name[] = "proc/sys/vm/memory_failure_early_kill";
-	struct task_struct *init;
-	char buf[8] = "";
-	struct path root;
-	struct file *f;
-	loff_t pos = 0;
-	ssize_t n;
-	int val;
-
-	rcu_read_lock();
-	init = pid_task(find_vpid(1), PIDTYPE_PID);
-	if (init)
-		get_task_struct(init);
-	rcu_read_unlock();
-	if (!init)
-		return false;
-	task_lock(init);
-	f = init->fs ? NULL : ERR_PTR(-ESRCH);
-	if (!f)
-		get_fs_root(init->fs, &root);
-	task_unlock(init);
-	put_task_struct(init);
-	if (!f) {
-		f = file_open_root(&root, name, O_RDONLY, 0);
-		path_put(&root);
-	}
-	if (IS_ERR(f)) {
-		pr_warn_once("cannot read /%s (%ld): late kill for processes without PR_MCE_KILL\n",
-			     name, PTR_ERR(f));
-		return false;
-	}
-	n = kernel_read(f, buf, sizeof(buf) - 1, &pos);
-	fput(f);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	return !kstrtoint(strim(buf), 0, &val) && val;
-}
-
-/*
- * The thread to send the early (BUS_MCEERR_AO) signal to, or NULL for late
- * kill, as mm/memory-failure.c decides (find_early_kill_thread()): a thread
- * that set PR_MCE_KILL follows its own choice, the others
- * vm.memory_failure_early_kill. A late-kill process gets BUS_MCEERR_AR when
- * it touches the page. Under RCU.
- */
-static struct task_struct *nvgrace_early_thread(struct task_struct *p,
-						bool sysctl_early)
-{
-	struct task_struct *t;
-
-	for_each_thread(p, t) {
-		if (t->flags & PF_MCE_PROCESS) {
-			if (t->flags & PF_MCE_EARLY)
-				return t;
-		} else if (sysctl_early) {
-			return t;
-		}
-	}
-	return NULL;
-}
-
-static void nvgrace_poison_handle(struct nvgrace_pfn_space *space,
-				  unsigned long pfn,
-				  const struct mm_struct *signalled)
-{
-	struct address_space *mapping = space->mapping;
-	struct nvgrace_poison_victim *v, *tmp;
-	bool do_zap = nvgrace_poison_zaps();
-	bool sysctl_early;
-	struct task_struct *p;
-	struct rb_node *rb;
-	LIST_HEAD(victims);
-
-	/* Faults that checked before the record have mapped by now. */
-	if (space->fault_lock && do_zap) {
-		down_write(space->fault_lock);
-		up_write(space->fault_lock);
-	}
-	sysctl_early = nvgrace_poison_sysctl_early_kill();
-
-	i_mmap_lock_read(mapping);
-	/*
-	 * Every VMA of the mapping: the interval-tree helpers are not
-	 * exported, and the driver's callback decides which VMAs map the PFN
-	 * (on kernels without a per-device inode the mapping is shared by
-	 * every anonymous-inode file).
-	 */
-	for (rb = rb_first_cached(&mapping->i_mmap); rb; rb = rb_next(rb)) {
-		struct vm_area_struct *vma =
-			rb_entry(rb, struct vm_area_struct, shared.rb);
-		unsigned long addr;
-		pgoff_t pgoff;
-
-		if (space->pfn_to_vma_pgoff(vma, pfn, &pgoff))
-			continue;
-		if (pgoff < vma->vm_pgoff)
-			continue;
-		addr = vma->vm_start + ((pgoff - vma->vm_pgoff) << PAGE_SHIFT);
-		if (addr < vma->vm_start || addr >= vma->vm_end)
-			continue;
-
-		if (do_zap)
-			nvgrace_poison_zap(vma, addr);
-
-		if (vma->vm_mm == signalled)
-			continue;
-		v = kzalloc_obj(*v, GFP_KERNEL);
-		if (!v) {
-			pr_err("pfn %#lx: out of memory, a process mapping it is not signalled\n",
-			       pfn);
-			continue;
-		}
-		v->mm = vma->vm_mm;
-		v->addr = addr;
-		list_add_tail(&v->list, &victims);
-	}
-
-	if (!list_empty(&victims)) {
-		rcu_read_lock();
-		for_each_process(p) {
-			struct mm_struct *mm = READ_ONCE(p->mm);
-
-			if (!mm)
-				continue;
-			list_for_each_entry(v, &victims, list) {
-				struct task_struct *t;
-
-				if (v->mm != mm || v->task)
-					continue;
-				t = nvgrace_early_thread(p, sysctl_early);
-				if (t)
-					v->task = get_task_struct(t);
-			}
-		}
-		rcu_read_unlock();
-	}
-	i_mmap_unlock_read(mapping);
-
-	list_for_each_entry_safe(v, tmp, &victims, list) {
-		if (v->task) {
-			int ret;
-
-			pr_err("pfn %#lx: sending SIGBUS (BUS_MCEERR_AO) to %s:%d, address %#lx\n",
-			       pfn, v->task->comm, task_pid_nr(v->task),
-			       v->addr);
-			ret = send_sig_mceerr(BUS_MCEERR_AO,
-					      (void __user *)v->addr,
-					      PAGE_SHIFT, v->task);
-			if (ret < 0)
-				pr_err("pfn %#lx: cannot signal %s:%d: %d\n",
-				       pfn, v->task->comm,
-				       task_pid_nr(v->task), ret);
-			else
-				atomic_long_inc(&nvgrace_poison_nr_signals);
-			put_task_struct(v->task);
-		}
-		list_del(&v->list);
-		kfree(v);
-	}
-	if (!do_zap)
-		pr_info_ratelimited("pfn %#lx: left mapped (zap=%s, no fixup_user_fault poison report in this kernel): new mappings and read/write are refused\n",
-				    pfn, nvgrace_zap_names[READ_ONCE(zap)]);
-}
-
-/*
  * The range's work: handle its pending records one by one. The range stays
  * registered (or its unregistration waits in flush_work()) while this runs.
  */
@@ -636,7 +329,7 @@ static void nvgrace_poison_work_fn(struct work_struct *work)
 }
 
 /* First registration of @space: its lock, record table and work. */
-static int nvgrace_poison_space_setup(struct nvgrace_pfn_space *space)
+int nvgrace_poison_space_setup(struct nvgrace_pfn_space *space)
 {
 	struct nvgrace_poison_rec *recs;
 	unsigned long flags;
@@ -665,53 +358,16 @@ static int nvgrace_poison_space_setup(struct nvgrace_pfn_space *space)
 	return 0;
 }
 
-/**
- * nvgrace_poison_register() - register a PFN range for poison routing
- * @space: the range; @pfn_first, @pfn_last, @mapping and @pfn_to_vma_pgoff
- *	   must be set (@fault_lock optionally); zeroed before its first
- *	   registration. It must stay allocated until
- *	   nvgrace_poison_unregister().
- *
- * The first registration allocates the range's record table (max_records
- * entries, or one per page of a smaller range). A range unregistered with
- * nvgrace_poison_unregister_keep() and registered again keeps its records:
- * its poisoned pages stay refused.
- *
- * On kernels with register_pfn_address_space() the range is registered
- * there too, so the kernel's memory_failure() reaches it.
- *
- * Return: 0, -EINVAL for an incomplete or inverted range or one that is
- * already registered, -EBUSY when the range overlaps a registered one,
- * -ENOMEM when its record table cannot be allocated.
+/*
+ * Put @space in the tree (nvgrace_poison_register(), under
+ * nvgrace_poison_lock): from now on reports on its PFNs are recorded.
  */
-int nvgrace_poison_register(struct nvgrace_pfn_space *space)
+void nvgrace_poison_tree_insert(struct nvgrace_pfn_space *space)
 {
 	struct rb_node **link = &nvgrace_poison_ranges.rb_node, *parent = NULL;
 	unsigned long flags;
-	int ret = 0;
 
-	if (!space || !space->mapping || !space->pfn_to_vma_pgoff)
-		return -EINVAL;
-	if (space->pfn_last < space->pfn_first)
-		return -EINVAL;
-
-	mutex_lock(&nvgrace_poison_lock);
-	if (space->registered) {
-		ret = -EINVAL;
-		goto out;
-	}
-	if (nvgrace_poison_overlaps(space->pfn_first, space->pfn_last)) {
-		ret = -EBUSY;
-		goto out;
-	}
-	ret = nvgrace_poison_space_setup(space);
-	if (ret)
-		goto out;
-
-	ret = nvgrace_poison_native_register(space);
-	if (ret)
-		goto out;
-
+	lockdep_assert_held(&nvgrace_poison_lock);
 	while (*link) {
 		struct nvgrace_pfn_space *s =
 			rb_entry(*link, struct nvgrace_pfn_space, node);
@@ -727,66 +383,36 @@ int nvgrace_poison_register(struct nvgrace_pfn_space *space)
 	rb_insert_color(&space->node, &nvgrace_poison_ranges);
 	nvgrace_poison_ranges_nr++;
 	spin_unlock_irqrestore(&nvgrace_poison_tree_lock, flags);
-	WRITE_ONCE(space->registered, true);
-out:
-	mutex_unlock(&nvgrace_poison_lock);
-	return ret;
 }
-EXPORT_SYMBOL_GPL(nvgrace_poison_register);
 
-/**
- * nvgrace_poison_unregister_keep() - unregister a range, keep its records
- * @space: the range; one that is not registered (or NULL) is a no-op.
- *
- * Reports on the range's PFNs are no longer accepted; those already
- * recorded are handled before this returns and stay recorded, so that
- * nvgrace_poison_check() still refuses them and a later
- * nvgrace_poison_register() of @space starts with them. May sleep; waits
- * only for this range's work, with no global lock held.
- */
-void nvgrace_poison_unregister_keep(struct nvgrace_pfn_space *space)
+/* Take @space out of the tree, under nvgrace_poison_lock. */
+void nvgrace_poison_tree_erase(struct nvgrace_pfn_space *space)
 {
 	unsigned long flags;
 
-	if (!space)
-		return;
-
-	mutex_lock(&nvgrace_poison_lock);
-	if (!space->registered) {
-		mutex_unlock(&nvgrace_poison_lock);
-		return;
-	}
-	nvgrace_poison_native_unregister(space);
+	lockdep_assert_held(&nvgrace_poison_lock);
 	spin_lock_irqsave(&nvgrace_poison_tree_lock, flags);
 	rb_erase(&space->node, &nvgrace_poison_ranges);
 	RB_CLEAR_NODE(&space->node);
 	nvgrace_poison_ranges_nr--;
 	spin_unlock_irqrestore(&nvgrace_poison_tree_lock, flags);
-	WRITE_ONCE(space->registered, false);
-	mutex_unlock(&nvgrace_poison_lock);
+}
 
-	/* Nothing queues the work any more: let it finish, then the waiters. */
+/*
+ * Once @space is out of the tree nothing queues its work any more: let the
+ * work finish, then the injections waiting on it.
+ */
+void nvgrace_poison_wait_handled(struct nvgrace_pfn_space *space)
+{
 	flush_work(&space->work);
 	wait_event(nvgrace_poison_users_wq, !atomic_read(&space->users));
 }
-EXPORT_SYMBOL_GPL(nvgrace_poison_unregister_keep);
 
-/**
- * nvgrace_poison_unregister() - remove a range registered with
- *				 nvgrace_poison_register() and its records
- * @space: the range, registered or not (or NULL): error and removal paths
- *	   may call this unconditionally.
- *
- * Drops the range's poison records and frees its table; may sleep.
- */
-void nvgrace_poison_unregister(struct nvgrace_pfn_space *space)
+/* Drop the records of @space, out of the tree, and free its table. */
+void nvgrace_poison_records_free(struct nvgrace_pfn_space *space)
 {
 	struct nvgrace_poison_rec *recs;
 	unsigned long flags;
-
-	if (!space)
-		return;
-	nvgrace_poison_unregister_keep(space);
 
 	mutex_lock(&nvgrace_poison_lock);
 	if (!space->ready) {
@@ -805,7 +431,6 @@ void nvgrace_poison_unregister(struct nvgrace_pfn_space *space)
 	mutex_unlock(&nvgrace_poison_lock);
 	kvfree(recs);
 }
-EXPORT_SYMBOL_GPL(nvgrace_poison_unregister);
 
 /**
  * nvgrace_poison_clear() - forget the poisoned pages of @space
@@ -920,36 +545,37 @@ unsigned int nvgrace_poison_count(struct nvgrace_pfn_space *space)
 EXPORT_SYMBOL_GPL(nvgrace_poison_count);
 
 /**
- * nvgrace_poison_show_list() - the poisoned PFNs of @space for sysfs
+ * nvgrace_poison_pfns() - the poisoned PFNs recorded in @space
  * @space: a range, registered or not
- * @buf: the sysfs page
- * @at: where in @buf to start (a driver lists several ranges in one file)
+ * @pfns: where to copy them, in ascending order
+ * @max: room in @pfns (0 to only count)
+ * @dropped: set to the number of reports that found the table full
  *
- * One "0x<pfn>" per line, then "dropped <n>" when reports found the table
- * full. Nothing for a range that was never registered.
+ * One consistent snapshot, taken under the range's lock. The driver formats
+ * it for its own sysfs. A range that was never registered has no records.
  *
- * Return: the length of the text in @buf.
+ * Return: how many PFNs are recorded (at most @max of them copied).
  */
-int nvgrace_poison_show_list(struct nvgrace_pfn_space *space, char *buf,
-			     int at)
+unsigned int nvgrace_poison_pfns(struct nvgrace_pfn_space *space,
+				 unsigned long *pfns, unsigned int max,
+				 unsigned long *dropped)
 {
 	unsigned long flags;
-	unsigned int i;
-	int len = at;
+	unsigned int i, nr;
 
+	*dropped = 0;
 	/* The lock is set up by the first registration. */
 	if (!space || !READ_ONCE(space->ready))
-		return len;
+		return 0;
 	spin_lock_irqsave(&space->lock, flags);
-	for (i = 0; i < space->nr_recs && len < PAGE_SIZE - 32; i++)
-		len += sysfs_emit_at(buf, len, "%#lx\n", space->recs[i].pfn);
-	if (space->nr_dropped)
-		len += sysfs_emit_at(buf, len, "dropped %lu\n",
-				     space->nr_dropped);
+	nr = space->nr_recs;
+	for (i = 0; i < nr && i < max; i++)
+		pfns[i] = space->recs[i].pfn;
+	*dropped = space->nr_dropped;
 	spin_unlock_irqrestore(&space->lock, flags);
-	return len;
+	return nr;
 }
-EXPORT_SYMBOL_GPL(nvgrace_poison_show_list);
+EXPORT_SYMBOL_GPL(nvgrace_poison_pfns);
 
 /*
  * The registered range containing @pfn, or NULL. The caller must keep the
@@ -1034,50 +660,16 @@ void nvgrace_poison_seq_poisoned(struct seq_file *m)
 	mutex_unlock(&nvgrace_poison_lock);
 }
 
-static int __init nvgrace_poison_init(void)
+int nvgrace_poison_records_init(void)
 {
-	int ret;
-
 	/* Unbound: one range's work may wait long for its device. */
 	nvgrace_poison_wq = alloc_workqueue("nvgrace_poison", WQ_UNBOUND, 0);
-	if (!nvgrace_poison_wq)
-		return -ENOMEM;
-	ret = nvgrace_poison_iface_init();
-	if (ret)
-		goto out_wq;
-	ret = nvgrace_poison_sources_init();
-	if (ret)
-		goto out_iface;
-	pr_info("zap=%s: poisoned pages are %s\n", nvgrace_zap_names[zap],
-		nvgrace_poison_zaps() ? "zapped out of mappings" :
-		"left mapped (this kernel reports no poison from fixup_user_fault())");
-	return 0;
-
-out_iface:
-	nvgrace_poison_iface_exit();
-out_wq:
-	destroy_workqueue(nvgrace_poison_wq);
-	return ret;
+	return nvgrace_poison_wq ? 0 : -ENOMEM;
 }
 
-static void __exit nvgrace_poison_exit(void)
+void nvgrace_poison_records_exit(void)
 {
-	nvgrace_poison_sources_exit();
-	nvgrace_poison_iface_exit();
 	destroy_workqueue(nvgrace_poison_wq);
 	/* Users hold a module reference while they have ranges registered. */
 	WARN_ON(!RB_EMPTY_ROOT(&nvgrace_poison_ranges));
 }
-
-module_init(nvgrace_poison_init);
-module_exit(nvgrace_poison_exit);
-
-MODULE_LICENSE("GPL");
-MODULE_DESCRIPTION("Memory-failure routing for device memory without struct page");
-MODULE_VERSION(NVGRACE_VERSION);
-/* Build facts for modinfo (compat/gen-config.sh): see nvgrace-vfio doctor. */
-MODULE_INFO(nvgrace_kernel, NVGRACE_BUILD_KERNEL);
-MODULE_INFO(nvgrace_probes, NVGRACE_BUILD_PROBES);
-MODULE_INFO(nvgrace_probes_absent, NVGRACE_BUILD_PROBES_ABSENT);
-MODULE_INFO(nvgrace_features, NVGRACE_BUILD_FEATURES);
-MODULE_INFO(nvgrace_features_lost, NVGRACE_BUILD_FEATURES_LOST);

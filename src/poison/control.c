@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * nvgrace-poison user interface.
+ * nvgrace-poison: the control interface.
  *
  * debugfs (root only), /sys/kernel/debug/nvgrace-poison/:
  *   inject    write a PFN (decimal or 0x hex): reports a memory failure on
@@ -34,7 +34,10 @@
 #include <linux/sysfs.h>
 #include <linux/uaccess.h>
 
-#include "internal.h"
+#include "control.h"
+#include "sources.h"
+#include "records.h"
+#include "handler.h"
 
 static struct dentry *nvgrace_debugfs;
 static struct kobject *nvgrace_kobj;
@@ -169,7 +172,7 @@ static const struct attribute_group nvgrace_group = {
 	.attrs = nvgrace_attrs,
 };
 
-int nvgrace_poison_iface_init(void)
+int nvgrace_poison_control_init(void)
 {
 	int ret;
 
@@ -194,7 +197,7 @@ int nvgrace_poison_iface_init(void)
 	return 0;
 }
 
-void nvgrace_poison_iface_exit(void)
+void nvgrace_poison_control_exit(void)
 {
 	debugfs_remove_recursive(nvgrace_debugfs);
 	nvgrace_debugfs = NULL;
