@@ -623,6 +623,90 @@ EOF
 	unset NVGRACE_ARCH
 	export NVGRACE_DMESG=true
 
+	# vm: QEMU arguments for bound GPUs. GPU2 is bound (above): a Hopper
+	# with 96 GiB (usemem BAR 128 GiB, resmem 1 GiB) and a 16 MiB BAR0.
+	nv=$FK/sys/bus/pci/devices/$GPU2/nvgrace
+	echo "0x400000000000 101468602368 137438953472" >"$nv/usemem"
+	echo "0x4017a0000000 1073741824 1073741824" >"$nv/resmem"
+	res() { # BAR0 64-bit 16 MiB, the rest empty
+		printf '0x0000000020000000 0x0000000020ffffff 0x0000000000140204\n'
+		for _ in 1 2 3 4 5 6; do printf '0x0 0x0 0x0\n'; done
+	}
+	res >"$FK/sys/bus/pci/devices/$GPU2/resource"
+	export NVGRACE_VIRSH=/nonexistent/virsh
+	NVGRACE_QEMU="echo QEMU emulator version 10.0.2 (Debian 1:10.0.2+ds-2)" vt vm
+	expect "vm: the bound GPU, nothing missing" 0 "^-device vfio-pci,host=$GPU2,bus=nvgrace-rp0,id=nvgrace-gpu0 \\\\\$"
+	is "vm: 8 memory-less NUMA nodes for the GPU, from node 1" "$(grep -o 'nodeid=[0-9]*' <<<"$out" | tr '\n' ' ')" \
+		"nodeid=1 nodeid=2 nodeid=3 nodeid=4 nodeid=5 nodeid=6 nodeid=7 nodeid=8 "
+	is "vm: each tied to the GPU by an ACPI generic initiator" "$(grep -c "^-object acpi-generic-initiator,id=nvgrace-gi[1-8],pci-dev=nvgrace-gpu0,node=[1-8]" <<<"$out")" 8
+	expect "vm: the high MMIO window holds the 129 GiB of BARs" 0 "^-machine highmem-mmio-size=512G"
+	expect "vm: the report says QEMU is new enough" 0 "# ok +QEMU 10.0"
+	expect "vm: ... and that node 0 is the guest's own" 0 "# note +guest NUMA nodes 0-0 are yours"
+	expect "vm: no iommufd without /dev/iommu and a VFIO cdev" 0 "iommufd: not available here"
+	t "vm: the last argument ends the list (no trailing backslash)" test "$(tail -n 1 <<<"$out" | grep -c '\\$')" = 0
+	t "vm: the arguments go to stdout, the report to stderr" test "$(grep -c '^#' <<<"$out")" = 0
+	NVGRACE_QEMU="echo QEMU emulator version 9.2.1" vt vm $GPU2
+	expect "vm: QEMU 9.2 lacks highmem-mmio-size: missing, exit 1" 1 "# missing QEMU 9.2: highmem-mmio-size needs 10.0"
+	NVGRACE_QEMU="echo QEMU emulator version 8.2.2" vt vm $GPU2
+	expect "vm: QEMU 8.2 lacks acpi-generic-initiator" 1 "# missing QEMU 8.2: acpi-generic-initiator needs 9.0"
+	NVGRACE_QEMU=/nonexistent/qemu vt vm $GPU2
+	expect "vm: no QEMU here: a warning with the versions needed" 0 "# warn +QEMU: /nonexistent/qemu not found here; the arguments need QEMU 10.0"
+	export NVGRACE_QEMU="echo QEMU emulator version 10.0.2"
+	vt vm --first-node 2 $GPU2
+	is "vm --first-node 2: nodes 2-9" "$(grep -o 'nodeid=[0-9]*' <<<"$out" | sed -n '1p;$p' | tr '\n' ' ')" "nodeid=2 nodeid=9 "
+	vt vm --first-node 0 $GPU2
+	expect "vm --first-node 0 refused (node 0 holds the CPUs)" 2 "first-node must be 1 or more"
+	vt vm --bogus
+	expect "vm: unknown option" 2 "vm: unknown option --bogus"
+	vt vm $GPU1
+	expect "vm: a GPU not bound to nvgrace_vfio_pci: bind it first" 1 "vm: $GPU1 is bound to vfio-pci, not nvgrace_vfio_pci: nvgrace-vfio bind $GPU1 first"
+	# iommufd where the kernel has it
+	: >"$FK/dev/iommu"
+	mkdir -p "$FK/sys/bus/pci/devices/$GPU2/vfio-dev/vfio0"
+	vt vm $GPU2
+	expect "vm: /dev/iommu and the VFIO cdev: the iommufd backend" 0 "^-object iommufd,id=iommufd0"
+	expect "vm: ... used by the device" 0 "^-device vfio-pci,host=$GPU2,bus=nvgrace-rp0,id=nvgrace-gpu0,iommufd=iommufd0"
+	vt vm --iommufd off $GPU2
+	t "vm --iommufd off: the legacy container" test "$(grep -c iommufd <<<"$out")" = 0
+	rm -f "$FK/dev/iommu"
+	vt vm --iommufd on $GPU2
+	expect "vm --iommufd on without /dev/iommu: missing" 1 "# missing iommufd: asked for"
+	rm -rf "$FK/sys/bus/pci/devices/$GPU2/vfio-dev"
+	# two GPUs with 256 GiB BARs: 1 TiB of high MMIO, nodes 1-8 and 9-16
+	vt bind $GPU1
+	mkdir -p "$FK/sys/bus/pci/devices/$GPU1/nvgrace"
+	echo ok >"$FK/sys/bus/pci/devices/$GPU1/nvgrace/mem_status"
+	echo "0x800000000000 154618822656 274877906944" >"$FK/sys/bus/pci/devices/$GPU1/nvgrace/usemem"
+	echo "0x8024000000 1073741824 1073741824" >"$FK/sys/bus/pci/devices/$GPU1/nvgrace/resmem"
+	res >"$FK/sys/bus/pci/devices/$GPU1/resource"
+	vt vm
+	expect "vm: two GPUs (every one bound by default)" 0 "^-device vfio-pci,host=$GPU1,bus=nvgrace-rp0,id=nvgrace-gpu0"
+	expect "vm: ... the second behind its own root port" 0 "^-device vfio-pci,host=$GPU2,bus=nvgrace-rp1,id=nvgrace-gpu1"
+	expect "vm: ... 257 GiB + 129 GiB of BARs: a 1 TiB window" 0 "^-machine highmem-mmio-size=1024G"
+	expect "vm: ... the second GPU's nodes 9-16" 0 "acpi-generic-initiator,id=nvgrace-gi16,pci-dev=nvgrace-gpu1,node=16\$"
+	vt vm --libvirt
+	if printf '%s\n' "$out" | python3 -c '
+import sys, xml.etree.ElementTree as ET
+x = "<domain xmlns:qemu=\"http://libvirt.org/schemas/domain/qemu/1.0\">" + sys.stdin.read() + "</domain>"
+d = ET.fromstring(x)
+q = "{http://libvirt.org/schemas/domain/qemu/1.0}"
+hd = d.findall("hostdev")
+assert [h.find("source/address").get("domain") for h in hd] == ["0x0009", "0x0019"], hd
+assert [h.get("managed") for h in hd] == ["no", "no"]
+args = [a.get("value") for a in d.find(q + "commandline").findall(q + "arg")]
+gi = [a for a in args if a.startswith("acpi-generic-initiator,")]
+assert len(gi) == 16 and gi[15].endswith("pci-dev=ua-nvgrace-gpu1,node=16"), gi
+assert "highmem-mmio-size=1024G" in args
+' 2>"$FK/vm-xml.err"; then
+		ok "$sh: vm --libvirt: well-formed hostdevs (managed=no) and qemu:commandline with 16 generic initiators"
+	else
+		nok "$sh: vm --libvirt: well-formed hostdevs (managed=no) and qemu:commandline with 16 generic initiators"
+		{ cat "$FK/vm-xml.err"; printf '%s\n' "$out"; } | diag
+	fi
+	rm -f "$FK/vm-xml.err"
+	vt unbind $GPU1
+	unset NVGRACE_QEMU NVGRACE_VIRSH
+
 	fk_cleanup
 	trap - EXIT
 }

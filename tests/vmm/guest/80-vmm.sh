@@ -129,8 +129,10 @@ faults0=$(dfaults)
 # run_l2 NAME MACHINE-OPTS APPEND [QEMU ARGS...]: one QEMU run, its console in
 # /tmp/NAME.log, the L2KV lines in /tmp/NAME.kv, exit status in $l2rc, time
 # in $l2time (s). While QEMU runs, the function named by $L2_DURING (if set)
-# is called with NAME and QEMU's pid.
+# is called with NAME and QEMU's pid. $L2_GPUARGS, when set, replaces the
+# GPU's root port and vfio-pci device (one argument per word).
 L2_DURING=
+# shellcheck disable=SC2086 # L2_GPUARGS: one argument per word
 run_l2() {
 	_n=$1 _m=$2 _a=$3
 	shift 3
@@ -141,8 +143,7 @@ run_l2() {
 		-serial "file:/tmp/$_n.log" \
 		-kernel /l2/l2-vmlinuz -initrd /l2/l2-initrd.cpio \
 		-append "console=ttyAMA0 quiet panic=-1 rdinit=/init $_a" \
-		-device pcie-root-port,id=rp,chassis=1,slot=1 \
-		-device "vfio-pci,host=$GPU,bus=rp" "$@" \
+		${L2_GPUARGS:--device pcie-root-port,id=rp,chassis=1,slot=1 -device vfio-pci,host=$GPU,bus=rp} "$@" \
 		</dev/null >"$ROOT/tmp/$_n.err" 2>&1 &
 	_pid=$!
 	[ -z "$L2_DURING" ] || "$L2_DURING" "$_n" "$_pid"
@@ -409,6 +410,37 @@ if [ "$mode" = full ]; then
 		poison_check
 	fi
 	check "the group is free after the UEFI VM" "$NG_BIN/vfio-info" "$GPU"
+
+	# The operator's recipe: the arguments nvgrace-vfio vm prints (the GPU
+	# memory as 8 NUMA nodes through ACPI generic initiators, the high MMIO
+	# window, the backend), with node 0 holding L2's CPU and RAM.
+	VM_USE_OFF=0x70008
+	VM_USE_VAL=0x4e56564d31010303
+	VM_RES_OFF=0x78010
+	VM_RES_VAL=0x4e56564d32020404
+	if vmargs=$(NVGRACE_QEMU="chroot $ROOT /usr/bin/qemu-system-aarch64" \
+		/nvgrace/tools/nvgrace-vfio vm "$GPU" 2>/tmp/vm.report); then
+		ok "nvgrace-vfio vm: QEMU arguments for the GPU, nothing missing"
+	else
+		nok "nvgrace-vfio vm: QEMU arguments for the GPU, nothing missing"
+	fi
+	sed 's/^/#   /' /tmp/vm.report
+	vmargs=$(printf '%s\n' "$vmargs" | sed 's/ *\\$//' | tr '\n' ' ')
+	diag "nvgrace-vfio vm: $vmargs"
+	L2_GPUARGS="-object memory-backend-ram,id=ram0,size=256M -numa node,nodeid=0,cpus=0,memdev=ram0 $vmargs"
+	run_l2 vm virt,gic-version=3,ras=on \
+		"acpi=force l2.tests=basic l2.use=$VM_USE_OFF:$VM_USE_VAL l2.res=$VM_RES_OFF:$VM_RES_VAL" \
+		-bios /usr/share/qemu-efi-aarch64/QEMU_EFI.fd
+	L2_GPUARGS=
+	if l2_ran vm "UEFI + ACPI L2 on nvgrace-vfio vm's arguments runs with the GPU"; then
+		expect_eq "vm: L2 has NUMA nodes 0-8 (its own node 0, the GPU's 8)" "$(kvf vm nodes.possible)" 0-8
+		expect_eq "vm: nodes 1-8 are the GPU's generic-initiator nodes" "$(kvf vm nodes.gi)" 1-8
+		bar_check vm 4 usemem "$USE_BAR"
+		bar_check vm 2 resmem "$RES_BAR"
+		rw_check vm use usemem "$USE_FOFF" "$VM_USE_OFF" "$VM_USE_VAL"
+		rw_check vm res resmem "$RES_FOFF" "$VM_RES_OFF" "$VM_RES_VAL"
+	fi
+	check "the group is free after the nvgrace-vfio vm VM" "$NG_BIN/vfio-info" "$GPU"
 fi
 
 unbind_all
