@@ -4,18 +4,27 @@
  *
  *  native  kernels with register_pfn_address_space() (v6.19): every range is
  *          registered there too, so the kernel's memory_failure() (MCE, SEA,
- *          GHES, memory_failure_queue()) reaches it. The kernel tells the
- *          module through two hooks: its memory_failure_event tracepoint
- *          (every report, mapped or not) and the range's pfn_to_vma_pgoff
- *          callback (called while the kernel collects the processes to
- *          signal). The callback lets the kernel signal only the current
- *          process (BUS_MCEERR_AR for a synchronous error, with the
- *          kernel's own address); every other process is signalled by the
- *          module's handler, after the page is zapped, like on every other
- *          kernel. Without the tracepoint (a kernel without tracing) the
- *          module sees only reports the kernel passes to the callback,
- *          i.e. for mappings of early-kill processes and of the process
- *          that consumed the error: the source is then "native-partial".
+ *          GHES, memory_failure_queue()) reaches it. mainline's order, all
+ *          under its mf_mutex (memory_failure_pfn()):
+ *            1. collect_procs_pfn(), under pfn_space_lock: the range's
+ *               pfn_to_vma_pgoff callback for each VMA of the current
+ *               process and of early-kill processes;
+ *            2. kill_procs(): SIGBUS to the processes collected;
+ *            3. action_result(): the memory_failure_event tracepoint.
+ *          The callback only translates, and only for the current process
+ *          (BUS_MCEERR_AR for a synchronous error, with the kernel's own
+ *          address): it notes which mm the kernel will signal and records
+ *          nothing. The record is made at the tracepoint (3), where the
+ *          kernel's handling is done, naming that mm; the module's handler
+ *          then zaps and signals every other process, as on every other
+ *          kernel. Rule: a report whose range was unregistered between 1
+ *          and 3 (close() racing the report; the device has no mapping
+ *          left then) is not recorded; the next report of the page (the
+ *          next access raises the error again) records it.
+ *          Without the tracepoint (a kernel without tracing) the callback
+ *          is the only hook, and records: the module then sees only reports
+ *          for mappings of early-kill processes and of the process that
+ *          consumed the error: the source is "native-partial".
  *  ghes    older kernels that export the GHES memory-error report chain
  *          (v6.2+): firmware-first reports (CPER memory sections with a
  *          physical address, record and section both recoverable or worse:
@@ -64,14 +73,39 @@
 #include <trace/events/memory-failure.h>
 #endif
 
+#ifdef NVGRACE_NATIVE
+/*
+ * The mm the kernel signals itself for the report in progress: set by the
+ * translate callback (step 1), taken by the tracepoint (step 3). Both run
+ * under the kernel's mf_mutex, so one report at a time uses it.
+ */
+static struct {
+	unsigned long pfn;
+	const struct mm_struct *mm;
+} nvgrace_native_signalled;
+
+static const struct mm_struct *nvgrace_native_take_signalled(unsigned long pfn)
+{
+	const struct mm_struct *mm = NULL;
+
+	if (READ_ONCE(nvgrace_native_signalled.mm) &&
+	    READ_ONCE(nvgrace_native_signalled.pfn) == pfn)
+		mm = READ_ONCE(nvgrace_native_signalled.mm);
+	WRITE_ONCE(nvgrace_native_signalled.mm, NULL);
+	return mm;
+}
+#endif
+
 #ifdef NVGRACE_TRACEPOINT
 static struct tracepoint *nvgrace_tp;
 
+/* Step 3: the kernel's handling is done; record, naming who it signalled. */
 static void nvgrace_tp_probe(void *data, unsigned long pfn, int type,
 			     int result)
 {
 	/* Preemption is disabled here; report() only takes spinlocks. */
-	nvgrace_poison_report_mm(pfn, NVGRACE_POISON_SRC_NATIVE, NULL);
+	nvgrace_poison_report_mm(pfn, NVGRACE_POISON_SRC_NATIVE,
+				 nvgrace_native_take_signalled(pfn));
 }
 
 static void nvgrace_tp_find(struct tracepoint *tp, void *priv)
@@ -128,9 +162,13 @@ static bool __maybe_unused nvgrace_tp_active(void)
 
 #ifdef NVGRACE_NATIVE
 /*
- * The kernel's memory_failure() calls this for each VMA of the processes it
- * is about to signal, under rcu_read_lock() and its pfn_space_lock (which
- * keeps the range registered while we run).
+ * Step 1: the kernel's memory_failure() calls this for each VMA of the
+ * processes it is about to signal, under rcu_read_lock() and its
+ * pfn_space_lock (which keeps the range registered while we run). Only the
+ * current process (the one that consumed the error, for a synchronous
+ * report) is left to the kernel: translate its VMAs with the driver's
+ * callback and note that the kernel signals it. Every other process is the
+ * handler's. Records nothing, except without the tracepoint (see above).
  */
 static int nvgrace_native_pgoff(struct vm_area_struct *vma, unsigned long pfn,
 				pgoff_t *pgoff)
@@ -142,18 +180,16 @@ static int nvgrace_native_pgoff(struct vm_area_struct *vma, unsigned long pfn,
 	if (!space)
 		return -ENOENT;
 
-	/*
-	 * The current process (the one that consumed the error, for a
-	 * synchronous report) is signalled by the kernel; the handler skips
-	 * it. Every other process is left to the handler.
-	 */
 	if (current->mm && vma->vm_mm == current->mm) {
 		ret = space->pfn_to_vma_pgoff(vma, pfn, pgoff);
-		nvgrace_poison_report_mm(pfn, NVGRACE_POISON_SRC_NATIVE,
-					 ret ? NULL : current->mm);
-	} else if (!nvgrace_tp_active()) {
-		nvgrace_poison_report_mm(pfn, NVGRACE_POISON_SRC_NATIVE, NULL);
+		if (!ret) {
+			WRITE_ONCE(nvgrace_native_signalled.pfn, pfn);
+			WRITE_ONCE(nvgrace_native_signalled.mm, current->mm);
+		}
 	}
+	if (!nvgrace_tp_active())
+		nvgrace_poison_report_mm(pfn, NVGRACE_POISON_SRC_NATIVE,
+					 nvgrace_native_take_signalled(pfn));
 	return ret;
 }
 
