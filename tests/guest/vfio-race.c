@@ -213,6 +213,22 @@ static int copy_child(unsigned int seconds)
 	int i;
 
 	open_device();
+	/*
+	 * Opening resets the device, and the first access after a reset
+	 * checks the GPU's readiness registers, which cannot be read with
+	 * memory decode off: that access fails with EIO (as in mainline).
+	 * This test is about locking, not readiness: make that first access
+	 * here, with decode on, before the toggler starts.
+	 */
+	{
+		unsigned long long v;
+
+		if (pread(h.device, &v, sizeof(v), region_off(4)) != sizeof(v)) {
+			printf("not ok - first read of usemem after open (%s)\n",
+			       strerror(errno));
+			return 1;
+		}
+	}
 	for (i = 0; i < 3; i++)
 		if (pthread_create(&t[i], NULL,
 				   i == 0 ? reader : i == 1 ? writer : toggler,
