@@ -199,8 +199,14 @@ if [ "$arch" = arm64 ]; then
 	qargs=(-M virt,gic-version=3,iommu=smmuv3,virtualization=on -cpu "$cpu")
 	cmdline="console=ttyAMA0 $cmdline"
 else
+	# One TCG thread for both vCPUs: multi-threaded TCG of QEMU 10.0
+	# x86_64 aborts ("iotlb_to_section: Assertion ... failed") or hangs
+	# with every thread asleep when one vCPU toggles the ivshmem BAR's
+	# memory decode while the other accesses it, as 45-locking does
+	# thousands of times (seen in 3 of about 6 such boots under load on
+	# 2026-11-27). Round-robin vCPUs still interleave the guest's threads.
 	# shellcheck disable=SC2054
-	qargs=(-M q35 -cpu max -device intel-iommu,intremap=off)
+	qargs=(-M q35 -accel tcg,thread=single -cpu max -device intel-iommu,intremap=off)
 	cmdline="console=ttyS0 intel_iommu=on $cmdline"
 fi
 [ -n "$append" ] && cmdline="$cmdline $append"
