@@ -153,7 +153,8 @@ if [ $lane = check ]; then
 else
 	export NG_GUEST_SLOTS=${NG_GUEST_SLOTS:-1}
 fi
-boot_cmd=(tests/boot/tier.sh --set "$lane" --jobs "$NG_GUEST_SLOTS")
+# the guest tests learn the lane from the kernel command line
+boot_cmd=(tests/boot/tier.sh --set "$lane" --jobs "$NG_GUEST_SLOTS" --append "nvgrace.lane=$lane")
 vmm_cmd=(tests/vmm/tier.sh)
 [ $lane = full ] || vmm_cmd+=(--smoke)
 # Tiers that run side by side in make check (when both are asked for).
