@@ -11,6 +11,9 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
+# shellcheck source=tests/lib/tap.sh
+. "$top/tests/lib/tap.sh"
+TAP_PREFIX="probe cache: "
 probe=$top/compat/run-probe.sh
 
 t=$(mktemp -d)
@@ -36,45 +39,39 @@ run() {
 	NVGRACE_PROBE_CACHE_DIR=$2 sh "$probe" "$1" "$t/$1.c" "$t/out" \
 		"$t/Module.symvers" -- "$t/cc"
 }
-n=0
-check() {
-	local desc=$1
-	shift
-	n=$((n + 1))
-	if "$@"; then echo "ok - probe cache: $desc"; else echo "not ok - probe cache: $desc"; fi
-}
 
 echo works >"$t/api_a.c"
 echo broken >"$t/api_b.c"
 line=$(run api_a "$t/cache/k1")
-check "a first run compiles" [ "$(calls)" = 1 ]
-check "and finds the API" [ "${line##* }" = yes ]
+tap_check "a first run compiles" [ "$(calls)" = 1 ]
+tap_check "and finds the API" [ "${line##* }" = yes ]
 cp "$t/out/api_a.h" "$t/a.h.compiled"
 line=$(run api_a "$t/cache/k1")
-check "the same probe again is taken from the cache" [ "$(calls)" = 1 ]
-check "the cached run says so" [ "$line" != "${line%(cached)}" ]
-check "the cached header equals the compiled one" cmp -s "$t/out/api_a.h" "$t/a.h.compiled"
+tap_check "the same probe again is taken from the cache" [ "$(calls)" = 1 ]
+tap_check "the cached run says so" [ "$line" != "${line%(cached)}" ]
+tap_check "the cached header equals the compiled one" cmp -s "$t/out/api_a.h" "$t/a.h.compiled"
 
 run api_b "$t/cache/k1" >/dev/null
 run api_b "$t/cache/k1" >/dev/null
-check "a failing probe compiles once, then comes from the cache" [ "$(calls)" = 2 ]
-check "the cached failure keeps the compiler's log" grep -q 'no such API' "$t/out/api_b.log"
-check "the cached failure is not set" grep -q 'HAVE_API_B is not set' "$t/out/api_b.h"
+tap_check "a failing probe compiles once, then comes from the cache" [ "$(calls)" = 2 ]
+tap_check "the cached failure keeps the compiler's log" grep -q 'no such API' "$t/out/api_b.log"
+tap_check "the cached failure is not set" grep -q 'HAVE_API_B is not set' "$t/out/api_b.h"
 
 run api_a "$t/cache/k2" >/dev/null
-check "another kernel, compiler or flag set (cache key) compiles again" [ "$(calls)" = 3 ]
+tap_check "another kernel, compiler or flag set (cache key) compiles again" [ "$(calls)" = 3 ]
 
 echo broken >"$t/api_a.c"
 line=$(run api_a "$t/cache/k1")
-check "an edited probe compiles again" [ "$(calls)" = 4 ]
-check "and gets the new answer" [ "${line##* }" = no ]
+tap_check "an edited probe compiles again" [ "$(calls)" = 4 ]
+tap_check "and gets the new answer" [ "${line##* }" = no ]
 
 echo crash >"$t/api_c.c"
 run api_c "$t/cache/k1" >/dev/null
 run api_c "$t/cache/k1" >/dev/null
-check "a crashed compiler is not remembered" [ "$(calls)" = 6 ]
+tap_check "a crashed compiler is not remembered" [ "$(calls)" = 6 ]
 
 : >"$t/calls"
 run api_a "" >/dev/null
 run api_a "" >/dev/null
-check "without NVGRACE_PROBE_CACHE_DIR every run compiles" [ "$(calls)" = 2 ]
+tap_check "without NVGRACE_PROBE_CACHE_DIR every run compiles" [ "$(calls)" = 2 ]
+tap_finish

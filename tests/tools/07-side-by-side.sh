@@ -11,18 +11,14 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
+# shellcheck source=tests/lib/tap.sh
+. "$top/tests/lib/tap.sh"
+TAP_PREFIX="side by side: "
 t=$(mktemp -d)
 trap 'rm -rf "$t"' EXIT
 export NVGRACE_CACHE=$t/cache
 unset NG_SETUP_LOCKED
 
-n=0
-check() {
-	local desc=$1
-	shift
-	n=$((n + 1))
-	if "$@"; then echo "ok - side by side: $desc"; else echo "not ok - side by side: $desc"; fi
-}
 
 # taker NAME: hold the lock for a moment, logging when it had it
 taker() {
@@ -39,12 +35,12 @@ taker b &
 taker c &
 wait
 # With the lock, every "in" is followed by its own "out".
-check "three takers never hold the lock together" \
+tap_check "three takers never hold the lock together" \
 	bash -c 'awk "/^in/{if (held) bad=1; held=\$2} /^out/{if (held != \$2) bad=1; held=\"\"} END{exit bad}" "$1" &&
 		[ "$(wc -l <"$1")" = 6 ]' _ "$t/log"
 
 # the holder's nested call and its child go through (no self-deadlock)
-check "the holder's nested take and its child process go through" \
+tap_check "the holder's nested take and its child process go through" \
 	timeout 20 bash -c '
 		. "$1/tests/lib/common.sh"
 		ng_setup_lock
@@ -53,7 +49,7 @@ check "the holder's nested take and its child process go through" \
 	' _ "$top"
 
 # after unlock another process gets it at once
-check "ng_setup_unlock frees the lock" \
+tap_check "ng_setup_unlock frees the lock" \
 	timeout 20 bash -c '
 		. "$1/tests/lib/common.sh"
 		ng_setup_lock
@@ -62,7 +58,7 @@ check "ng_setup_unlock frees the lock" \
 	' _ "$top"
 
 # while held, a second taker waits and says why
-check "a waiting taker says what it waits for" \
+tap_check "a waiting taker says what it waits for" \
 	timeout 20 bash -c '
 		. "$1/tests/lib/common.sh"
 		ng_setup_lock
@@ -72,10 +68,10 @@ check "a waiting taker says what it waits for" \
 
 out=$(NG_GUEST_SLOTS=0 "$top/tests/boot/boot.sh" --arch arm64 --kernel /nonexistent 2>&1)
 rc=$?
-check "boot.sh refuses NG_GUEST_SLOTS=0" [ "$rc" != 0 ]
-check "and says why" grep -q "NG_GUEST_SLOTS must be a positive number" <<<"$out"
+tap_check "boot.sh refuses NG_GUEST_SLOTS=0" [ "$rc" != 0 ]
+tap_check "and says why" grep -q "NG_GUEST_SLOTS must be a positive number" <<<"$out"
 out=$("$top/tests/boot/tier.sh" --jobs x --kernels arm64/7.3 2>&1)
 rc=$?
-check "tier.sh refuses --jobs x" [ "$rc" != 0 ]
-check "and says why" grep -q -- "--jobs takes a positive number" <<<"$out"
-echo "1..$n"
+tap_check "tier.sh refuses --jobs x" [ "$rc" != 0 ]
+tap_check "and says why" grep -q -- "--jobs takes a positive number" <<<"$out"
+tap_finish
