@@ -84,10 +84,12 @@ ng_debian_mirrors /
 # architectures. Never used to install anything: only update/download/cache.
 NG_APT_DIR=$NVGRACE_CACHE/apt
 ng_apt_setup() {
-	local stamp=$NG_APT_DIR/updated
+	local stamp=$NG_APT_DIR/updated held=${NG_SETUP_LOCKED:-}
+	# one writer of the lists at a time (apt runs here with NoLocking)
+	ng_setup_lock
 	mkdir -p "$NG_APT_DIR"/lists/partial "$NG_APT_DIR"/cache/archives/partial \
 		"$NG_APT_DIR"/etc/preferences.d "$NG_APT_DIR"/etc/apt.conf.d
-	cat >"$NG_APT_DIR/sources.list" <<EOS
+	cat >"$NG_APT_DIR/sources.list.$$" <<EOS
 deb [arch=amd64,arm64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $NVGRACE_MIRROR bookworm main
 deb [arch=amd64,arm64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $NVGRACE_MIRROR bookworm-updates main
 deb [arch=amd64,arm64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $NVGRACE_SECURITY_MIRROR bookworm-security main
@@ -95,12 +97,19 @@ deb [arch=amd64,arm64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] 
 deb [arch=amd64,arm64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $NVGRACE_MIRROR trixie main
 deb [arch=amd64,arm64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $NVGRACE_MIRROR trixie-backports main
 EOS
+	# replaced in one step: other runs may be reading it
+	if cmp -s "$NG_APT_DIR/sources.list.$$" "$NG_APT_DIR/sources.list"; then
+		rm -f "$NG_APT_DIR/sources.list.$$"
+	else
+		mv -f "$NG_APT_DIR/sources.list.$$" "$NG_APT_DIR/sources.list"
+	fi
 	# Refresh the lists at most once every 12 hours.
 	if [ -z "$(find "$stamp" -mmin -720 2>/dev/null)" ]; then
 		msg "apt: updating private package lists in $NG_APT_DIR"
 		ng_apt update -qq || die "apt update failed (is the Debian archive reachable?)"
 		touch "$stamp"
 	fi
+	[ -n "$held" ] || ng_setup_unlock
 }
 
 ng_apt() {
@@ -159,7 +168,8 @@ ng_setup_unlock() {
 
 # ng_download PKG[:ARCH][=VERSION] -> prints path of the .deb in the cache
 ng_download() {
-	local spec=$1 dir=$NVGRACE_CACHE/debs name arch ver f
+	local spec=$1 dir=$NVGRACE_CACHE/debs name arch ver f held=${NG_SETUP_LOCKED:-}
+	ng_setup_lock
 	mkdir -p "$dir"
 	name=${spec%%=*}
 	ver=
@@ -177,17 +187,22 @@ ng_download() {
 		f=$(ng_cached_deb "$dir" "$name" "$ver" "$arch")
 	fi
 	[ -n "$f" ] || die "download of $name:$arch=$ver left no file"
+	[ -n "$held" ] || ng_setup_unlock
 	printf '%s\n' "$f"
 }
 
 # ng_extract DEB DIR: dpkg -x once (a stamp records completion)
 ng_extract() {
-	local deb=$1 dir=$2 stamp
+	local deb=$1 dir=$2 stamp held=${NG_SETUP_LOCKED:-}
 	stamp="$dir/.extracted-$(basename "$deb")"
 	[ -e "$stamp" ] && return 0
-	mkdir -p "$dir"
-	dpkg -x "$deb" "$dir" || die "could not extract $deb"
-	touch "$stamp"
+	ng_setup_lock
+	if [ ! -e "$stamp" ]; then
+		mkdir -p "$dir"
+		dpkg -x "$deb" "$dir" || die "could not extract $deb"
+		touch "$stamp"
+	fi
+	[ -n "$held" ] || ng_setup_unlock
 }
 
 # ng_need PKG...: install missing host packages (Debian bookworm host, as root).
