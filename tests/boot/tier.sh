@@ -87,7 +87,7 @@ ierr=$(mktemp "$NVGRACE_CACHE/tmp/tier-image.XXXXXX")
 start=$SECONDS
 declare -A binset=()
 rows=()
-tp=0 tf=0 ts=0 nk=0 tfail=0
+tp=0 tf=0 ts=0 nk=0
 work=$(mktemp -d "$NVGRACE_CACHE/tmp/tier-boot.XXXXXX")
 trap 'rm -f "$ierr"; rm -rf "$work"' EXIT
 
@@ -183,7 +183,6 @@ flush() {
 		cat "$work/out.$shown"
 		read -r p f s row <"$work/res.$shown"
 		tp=$((tp + p)) tf=$((tf + f)) ts=$((ts + s))
-		[ "$f" = 0 ] || tfail=$((tfail + 1))
 		rows+=("$row")
 		shown=$((shown + 1))
 	done
