@@ -131,13 +131,13 @@ side_by_side() {
 # the build's early errors on unsupported kernels.
 matrix_tier() {
 	local rc=0
-	tests/kernels/matrix.sh --strict || rc=1
+	tests/matrix/matrix.sh --strict || rc=1
 	# check-full also boots Debian's 16 KiB-page arm64 flavour: build it
 	if [ $lane = full ]; then
-		tests/kernels/matrix.sh --series 7.3 --arch arm64-16k --strict || rc=1
+		tests/matrix/matrix.sh --series 7.3 --arch arm64-16k --strict || rc=1
 	fi
-	tests/kernels/check-probes.sh || rc=1
-	tests/kernels/check-errors.sh || rc=1
+	tests/matrix/check-probes.sh || rc=1
+	tests/matrix/check-errors.sh || rc=1
 	return "$rc"
 }
 
@@ -185,7 +185,7 @@ for tier in "${tiers[@]}"; do
 	demo) [[ $side == *guests* ]] || run_tier demo tests/demo/demo.sh ;;
 	vmm) run_tier vmm "${vmm_cmd[@]}" ;;
 	custom) run_tier custom tests/custom/tier.sh ;;
-	install) run_tier install tests/tools/install-tier.sh ;;
+	install) run_tier install tests/install/tier.sh ;;
 	bench) run_tier bench tests/bench/poison-latency.sh --tap ;;
 	esac
 done

@@ -7,7 +7,7 @@
 #
 # Usage: boot.sh --arch arm64|amd64 (--image DIR | --kernel IMAGE) [options]
 #   --image DIR        image dir: DIR/vmlinuz + DIR/lib/modules/<release>/
-#                      (tests/kernels/kernels.sh image), or a Debian package
+#                      (tests/matrix/kernels.sh image), or a Debian package
 #                      extraction (boot/vmlinuz-*, [usr/]lib/modules/*)
 #   --kernel IMAGE     a kernel image with no module tree (custom build);
 #                      combinable with --image for the module tree. Inside a

@@ -75,9 +75,9 @@ mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,run,root,lib/m
 	"$stage"/nvgrace/{bin,modules,tests}
 install -m 0755 "$busybox" "$stage/bin/busybox"
 ln -s busybox "$stage/bin/sh"
-install -m 0755 "$NG_BOOT_DIR/guest/init" "$stage/init"
-install -m 0755 "$NG_BOOT_DIR/guest/runner.sh" "$stage/nvgrace/runner.sh"
-install -m 0644 "$NG_BOOT_DIR/guest/lib.sh" "$stage/nvgrace/lib.sh"
+install -m 0755 "$NG_BOOT_DIR/initramfs/init" "$stage/init"
+install -m 0755 "$NG_BOOT_DIR/initramfs/runner.sh" "$stage/nvgrace/runner.sh"
+install -m 0644 "$NG_BOOT_DIR/initramfs/lib.sh" "$stage/nvgrace/lib.sh"
 echo "$arch" >"$stage/nvgrace/arch"
 : >"$stage/etc/fstab"
 echo "root:x:0:0:root:/root:/bin/sh" >"$stage/etc/passwd"

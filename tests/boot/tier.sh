@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # tier.sh: the QEMU boot tier. For each boot kernel: fetch its image
-# (tests/kernels/kernels.sh image SERIES ARCH), find the pack's modules built
+# (tests/matrix/kernels.sh image SERIES ARCH), find the pack's modules built
 # for it, build the static guest programs (tests/guest/*.c), boot it with
 # boot.sh and run the guest tests. Kernels boot one after another, or
 # --jobs N at once.
@@ -78,7 +78,7 @@ done
 [ ${#tests[@]} -gt 0 ] || tests=("$NVGRACE_TOP/tests/guest")
 [ "${tests[0]}" != "$NG_BOOT_DIR/selftest" ] || [ ${#tests[@]} -gt 1 ] ||
 	tests=("$NVGRACE_TOP/tests/guest" "${tests[@]}")
-kernels_sh=$NVGRACE_TOP/tests/kernels/kernels.sh
+kernels_sh=$NVGRACE_TOP/tests/matrix/kernels.sh
 [ -n "$memdir" ] && mkdir -p "$memdir"
 
 ng_qemu_env

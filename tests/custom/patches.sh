@@ -26,8 +26,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lib/common.sh
 . "$here/../lib/common.sh"
 # ng_k_fetch: by exact version from the apt lists or the archive's pool.
-# shellcheck source=tests/kernels/kernels.sh
-. "$here/../kernels/kernels.sh"
+# shellcheck source=tests/matrix/kernels.sh
+. "$here/../matrix/kernels.sh"
 top=$NVGRACE_TOP
 kp=$top/packaging/kernel-patches
 apply=$kp/apply.sh

@@ -22,10 +22,10 @@ arch=${2:-arm64}
 top=$NVGRACE_TOP
 
 echo "==> building the pack for Debian $series/$arch (W=1, sparse)"
-"$top/tests/kernels/matrix.sh" --series "$series" --arch "$arch" --strict |
+"$top/tests/matrix/matrix.sh" --series "$series" --arch "$arch" --strict |
 	grep -E '^(ok|not ok)'
 echo "==> booting Debian $series/$arch under QEMU with the Grace GPU stand-in"
-image=$("$top/tests/kernels/kernels.sh" image "$series" "$arch")
+image=$("$top/tests/matrix/kernels.sh" image "$series" "$arch")
 bins=$("$top/tests/boot/build-guest-bins.sh" --arch "$arch")
 log=${NVGRACE_LOGDIR:-$NVGRACE_CACHE/logs}/demo-$series-$arch.log
 mkdir -p "${log%/*}"

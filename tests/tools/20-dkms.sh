@@ -43,11 +43,11 @@ nok() { echo "not ok - dkms $dver: $*"; }
 	nok "$dkms --version"
 	exit 1
 }
-kdir=$("$top/tests/kernels/kernels.sh" headers "$series" "$karch") || {
+kdir=$("$top/tests/matrix/kernels.sh" headers "$series" "$karch") || {
 	nok "kernel headers $series/$karch"
 	exit 1
 }
-kver=$("$top/tests/kernels/kernels.sh" release "$series" "$karch")
+kver=$("$top/tests/matrix/kernels.sh" release "$series" "$karch")
 ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$top/dkms.conf")
 march=$(uname -m)
 

@@ -3,7 +3,7 @@
 #
 # The tools tier: host-side tests of the operator tools and the packaging.
 # Runs every tests/tools/NN-*.sh, or the named ones; each prints TAP lines.
-# The real install test in a VM is the install tier (install-tier.sh).
+# The real install test in a VM is the install tier (tests/install).
 #
 #   tests/tools/tier.sh [SCRIPT...]
 

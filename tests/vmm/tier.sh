@@ -21,7 +21,7 @@
 #                        except for --smoke)
 #   --modules-root DIR   pack modules for Debian kernels in DIR/<series>-arm64/
 #                        (default $NVGRACE_BUILD_ROOT, else $NVGRACE_CACHE/build;
-#                        built with tests/kernels/matrix.sh when missing)
+#                        built with tests/matrix/matrix.sh when missing)
 #   --timeout SEC        per boot (default 900)
 #   -v                   stream the guest console
 # Stdout: TAP ("ok - vmm/arm64/7.3: 80-vmm: ...", "not ok - ...",
@@ -58,7 +58,7 @@ efi=${efi:-1}
 mode=smoke
 [ "$efi" = 1 ] && mode=full
 top=$NVGRACE_TOP
-kernels_sh=$top/tests/kernels/kernels.sh
+kernels_sh=$top/tests/matrix/kernels.sh
 start=$SECONDS
 tp=0 tf=0 ts=0 nk=0
 rows=()
@@ -154,7 +154,7 @@ for k in $kernels; do
 		fi
 		mdir=$modroot/$series-arm64
 		if ! compgen -G "$mdir/*.ko" >/dev/null; then
-			NVGRACE_BUILD_ROOT=$modroot "$top/tests/kernels/matrix.sh" --series "$series" --arch arm64 >&2 || true
+			NVGRACE_BUILD_ROOT=$modroot "$top/tests/matrix/matrix.sh" --series "$series" --arch arm64 >&2 || true
 		fi
 		if ! compgen -G "$mdir/nvgrace-test-fwprops.ko" >/dev/null; then
 			tap_fail "$name: pack modules built (no nvgrace-test-fwprops.ko in $mdir)"

@@ -7,7 +7,7 @@
 # nvgrace.selftest=MODE on the kernel command line makes it misbehave on
 # purpose: fail (a not ok), exit (exit 3, no not ok), hang (per-script
 # timeout), panic (sysrq crash), warn (a WARNING: line in the kernel log).
-# shellcheck source=../guest/lib.sh
+# shellcheck source=../initramfs/lib.sh
 . /nvgrace/lib.sh
 
 mode=

@@ -13,12 +13,12 @@ set -euo pipefail
 
 readme=${1:-$NVGRACE_TOP/README}
 tsv=$NVGRACE_CACHE/results/matrix.tsv
-[ -r "$tsv" ] || die "no matrix results at $tsv: run tests/kernels/matrix.sh first"
+[ -r "$tsv" ] || die "no matrix results at $tsv: run tests/matrix/matrix.sh first"
 
 table=$(mktemp)
 trap 'rm -f "$table"' EXIT
 {
-	echo "Last matrix run: $(date -u -r "$tsv" '+%Y-%m-%d') (\`tests/kernels/matrix.sh --strict\`: W=1, sparse, zero warnings in our files)."
+	echo "Last matrix run: $(date -u -r "$tsv" '+%Y-%m-%d') (\`tests/matrix/matrix.sh --strict\`: W=1, sparse, zero warnings in our files)."
 	echo
 	echo "| series | kernel (amd64 / arm64) | compiler | amd64 | arm64 |"
 	echo "|---|---|---|---|---|"

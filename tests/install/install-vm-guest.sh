@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# PID 1 of the install test VM (tests/tools/install-vm.sh): a Debian rootfs
+# PID 1 of the install test VM (tests/install/install-vm.sh): a Debian rootfs
 # booted with init=/nvgrace-init, which mounts the payload and execs this. The payload disk (/dev/vdb) brings the .deb,
 # vfio-info and a second kernel's header packages. Prints TAP on the
 # console between NVGRACE-INSTALL-BEGIN and NVGRACE-INSTALL-END, then

@@ -18,7 +18,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/common.sh"
 
 # the series list is kernels.sh's (NG_SERIES): one place to add a series
-# shellcheck source=tests/kernels/kernels.sh
+# shellcheck source=tests/matrix/kernels.sh
 . "$here/kernels.sh"
 all_series=$NG_SERIES
 series=$all_series arches="amd64 arm64"
@@ -70,7 +70,7 @@ expected() {
 probes=$(find "$NVGRACE_TOP/compat/probes" -name '*.c' -printf '%f\n' | sed 's/\.c$//' | sort)
 for p in $probes; do
 	if ! grep -q "^${p}[[:space:]]" "$here/probes-expected"; then
-		echo "not ok - probe $p has an expectation in tests/kernels/probes-expected"
+		echo "not ok - probe $p has an expectation in tests/matrix/probes-expected"
 	fi
 done
 
@@ -140,9 +140,9 @@ for s in $series; do
 				bad+=("feature $f lost without a WARNING line in $log")
 		done
 		if [ ${#bad[@]} -eq 0 ]; then
-			echo "ok - probes $s/$a match tests/kernels/probes-expected"
+			echo "ok - probes $s/$a match tests/matrix/probes-expected"
 		else
-			echo "not ok - probes $s/$a match tests/kernels/probes-expected"
+			echo "not ok - probes $s/$a match tests/matrix/probes-expected"
 			printf '# %s\n' "${bad[@]}"
 		fi
 	done

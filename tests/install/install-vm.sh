@@ -1,15 +1,15 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# The real install test (the install tier, tests/tools/install-tier.sh):
+# The real install test (the install tier, tests/install/tier.sh):
 # a Debian rootfs made with mmdebstrap (amd64, its own kernel, headers, dkms
 # and compiler), booted under QEMU with the GPU stand-in; inside, as PID 1
-# (tests/tools/install-vm-guest.sh): apt install ./nvgrace-dkms_*.deb
+# (tests/install/install-vm-guest.sh): apt install ./nvgrace-dkms_*.deb
 # builds through DKMS, modprobe works, nvgrace-vfio binds the stand-in, the
 # VFIO device opens, doctor --json parses (checked here), a second kernel's
 # headers trigger an automatic DKMS build, apt purge leaves nothing.
 #
-#   tests/tools/install-vm.sh [--suite bookworm|trixie] [--timeout SEC] [-v]
+#   tests/install/install-vm.sh [--suite bookworm|trixie] [--timeout SEC] [-v]
 #
 # bookworm: its 6.1 kernel, then 6.12 headers from bookworm-security;
 # trixie: the 7.x kernel from trixie-backports, then trixie's 6.12 headers.

@@ -1,11 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# The install tier: the real install test (tests/tools/install-vm.sh) in a
+# The install tier: the real install test (tests/install/install-vm.sh) in a
 # bookworm (6.1) and a trixie (7.x) Debian VM, one after the other. The
 # rootfs images are cached; a cold cache adds an mmdebstrap run per suite.
 #
-#   tests/tools/install-tier.sh
+#   tests/install/tier.sh
 #
 # NVGRACE_INSTALL_VM="SUITE..." picks the suites (default "bookworm
 # trixie"); set and empty, the tier is skipped.

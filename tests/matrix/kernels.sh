@@ -318,7 +318,7 @@ ng_k_checker_valid() {
 		cat >"$f" <<'EOS'
 #!/bin/sh
 # Stand-in for the kernel's scripts/checker-valid.sh, which Debian's header
-# packages lack (written by nvgrace-dkms tests/kernels/kernels.sh).
+# packages lack (written by nvgrace-dkms tests/matrix/kernels.sh).
 # Usage: checker-valid.sh CHECK [CHECKFLAGS...]; prints 1 if CHECK can parse
 # __typeof_unqual__ (needed by the kernel's headers under __CHECKER__).
 command -v "$1" >/dev/null 2>&1 || exit 1
