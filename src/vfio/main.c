@@ -86,6 +86,7 @@
 #include "layout.h"
 #include "iocopy.h"
 #include "kvm.h"
+#include "nvgrace-buildinfo.h"	/* build facts for modinfo */
 
 /*
  * nvgrace-probes: vfio_device_ops_bind_iommufd
@@ -1319,9 +1320,3 @@ module_exit(nvgrace_vfio_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("VFIO PCI variant driver for NVIDIA Grace GPUs with coherent device memory");
 MODULE_VERSION(NVGRACE_VERSION);
-/* Build facts for modinfo (compat/gen-config.sh): see nvgrace-vfio doctor. */
-MODULE_INFO(nvgrace_kernel, NVGRACE_BUILD_KERNEL);
-MODULE_INFO(nvgrace_probes, NVGRACE_BUILD_PROBES);
-MODULE_INFO(nvgrace_probes_absent, NVGRACE_BUILD_PROBES_ABSENT);
-MODULE_INFO(nvgrace_features, NVGRACE_BUILD_FEATURES);
-MODULE_INFO(nvgrace_features_lost, NVGRACE_BUILD_FEATURES_LOST);
