@@ -9,6 +9,8 @@
 set -euo pipefail
 # shellcheck source=tests/lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
+# shellcheck source=tests/lib/tap.sh
+. "$(dirname "$0")/lib/tap.sh"
 
 NG_CHECKPATCH_SERIES=7.3
 
@@ -36,18 +38,18 @@ checkpatch=$(ng_checkpatch)
 while IFS= read -r f; do
 	if out=$(perl "$checkpatch" --strict --no-tree --quiet --show-types \
 			--ignore SPDX_LICENSE_TAG --file "$f" 2>&1) && [ -z "$out" ]; then
-		echo "ok - checkpatch --strict $f"
+		tap_ok "checkpatch --strict $f"
 	else
-		echo "not ok - checkpatch --strict $f"
+		tap_not_ok "checkpatch --strict $f"
 		printf '%s\n' "$out" | sed 's/^/# /'
 	fi
 done < <(git ls-files -co --exclude-standard -- '*.c' '*.h' | grep -v '^\.compat/' | sort)
 
 while IFS= read -r f; do
 	if out=$(shellcheck -x -s bash -P SCRIPTDIR "$f" 2>&1); then
-		echo "ok - shellcheck $f"
+		tap_ok "shellcheck $f"
 	else
-		echo "not ok - shellcheck $f"
+		tap_not_ok "shellcheck $f"
 		printf '%s\n' "$out" | sed 's/^/# /'
 	fi
 done < <(git ls-files -co --exclude-standard -- '*.sh' '.ci/run' |
@@ -56,9 +58,10 @@ done < <(git ls-files -co --exclude-standard -- '*.sh' '.ci/run' |
 # Guest scripts run under busybox sh in the initramfs.
 while IFS= read -r f; do
 	if out=$(shellcheck -x -s sh -P tests/guest "$f" 2>&1); then
-		echo "ok - shellcheck $f"
+		tap_ok "shellcheck $f"
 	else
-		echo "not ok - shellcheck $f"
+		tap_not_ok "shellcheck $f"
 		printf '%s\n' "$out" | sed 's/^/# /'
 	fi
 done < <(git ls-files -co --exclude-standard -- 'tests/guest/*.sh' 'tests/guest/*.inc' | sort)
+tap_finish

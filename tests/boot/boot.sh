@@ -21,6 +21,12 @@
 #   --initrd-append CPIO  a newc archive appended to the initramfs (the
 #                      kernel unpacks concatenated archives); for big trees
 #                      a kernel without virtio-blk needs (repeatable)
+#   --initrd FILE      boot this initramfs as is (e.g. a distribution's, with
+#                      a root disk given by --qemu-arg) instead of building
+#                      one; --modules, --tests, --bin and --kmods then do not
+#                      apply, and the guest itself prints the TAP section
+#   --tcg-thread single|multi  TCG threads (default: single on amd64, see
+#                      below; QEMU's choice, multi, on arm64)
 #   --timeout SEC      overall timeout, QEMU killed after it (default 900)
 #   --test-timeout SEC per-script timeout in the guest (default 300)
 #   --only PATTERNS    run only scripts matching these comma-separated globs
@@ -51,7 +57,7 @@ set -euo pipefail
 
 usage() { sed -n '/^# SPDX/,/^[^#]/{/^#/p}' "$0" | sed '1d; s/^# \{0,1\}//'; }
 
-arch='' image='' kernel='' name='' timeout=900 ttimeout=300 only='' qemu_sel=10
+arch='' image='' kernel='' initrd='' tcg_thread='' name='' timeout=900 ttimeout=300 only='' qemu_sel=10
 memfile='' memsize=2G ram=2G smp=2 userlog='' append='' verbose=0 ctx=40
 slots=${NG_GUEST_SLOTS:-1}
 [[ $slots =~ ^[1-9][0-9]*$ ]] || die "boot.sh: NG_GUEST_SLOTS must be a positive number, not '$slots'"
@@ -66,6 +72,8 @@ while [ $# -gt 0 ]; do
 	--tests) tests+=("$2"); shift ;;
 	--bin) bins+=("$2"); shift ;;
 	--initrd-append) appends+=("$2"); shift ;;
+	--initrd) initrd=$2; shift ;;
+	--tcg-thread) tcg_thread=$2; shift ;;
 	--kmods | --extra-kmods) mkargs+=("$1" "$2"); shift ;;
 	--timeout) timeout=$2; shift ;;
 	--test-timeout) ttimeout=$2; shift ;;
@@ -111,6 +119,11 @@ if [ ${#tests[@]} -eq 0 ] && [ -d "$NVGRACE_TOP/tests/guest" ]; then
 	tests=("$NVGRACE_TOP/tests/guest")
 fi
 [ "$qemu_sel" = 10 ] || [ "$qemu_sel" = host ] || fail_setup "--qemu takes 10 or host"
+case $tcg_thread in
+'' | single | multi) ;;
+*) fail_setup "--tcg-thread takes single or multi" ;;
+esac
+[ -z "$initrd" ] || [ -f "$initrd" ] || fail_setup "no initramfs $initrd"
 
 ng_qemu_env
 if [ "$arch" = arm64 ]; then qbin="qemu-system-aarch64"; else qbin="qemu-system-x86_64"; fi
@@ -127,19 +140,21 @@ wrap=()
 [ -z "${NG_BOOT_QEMU_WRAP:-}" ] || wrap=("$NG_BOOT_QEMU_WRAP")
 qver=$("$qemu" --version | sed -n '1s/.*version \([^ ]*\).*/\1/p')
 
-# Build (or reuse) the initramfs.
-mk=(--arch "$arch" "${mkargs[@]}")
-[ -n "$image" ] && mk+=(--image "$image")
-for m in "${packdirs[@]}"; do mk+=(--modules "$m"); done
-for t in "${tests[@]}"; do mk+=(--tests "$t"); done
-for b in "${bins[@]}"; do mk+=(--bin "$b"); done
-initrd=$("$NG_BOOT_DIR/mkinitramfs.sh" "${mk[@]}") || fail_setup "mkinitramfs.sh failed"
+# Build (or reuse) the initramfs, unless one was given.
+if [ -z "$initrd" ]; then
+	mk=(--arch "$arch" "${mkargs[@]}")
+	[ -n "$image" ] && mk+=(--image "$image")
+	for m in "${packdirs[@]}"; do mk+=(--modules "$m"); done
+	for t in "${tests[@]}"; do mk+=(--tests "$t"); done
+	for b in "${bins[@]}"; do mk+=(--bin "$b"); done
+	initrd=$("$NG_BOOT_DIR/mkinitramfs.sh" "${mk[@]}") || fail_setup "mkinitramfs.sh failed"
+fi
 for a in "${appends[@]}"; do [ -s "$a" ] || fail_setup "no archive $a to append"; done
 
 # One guest at a time by default: TCG guests fight over the cores. With
 # NG_GUEST_SLOTS=N, N guests run at once (make check: a guest mostly keeps
 # one core busy), each holding one of the locks boot.lock, boot.lock.1, ...
-# Other guest users (install-vm.sh) take boot.lock alone.
+# All tiers boot their guests through this script alone.
 mkdir -p "$NVGRACE_CACHE/run" "$NVGRACE_CACHE/logs" "$NVGRACE_CACHE/tmp"
 waited=0
 while :; do
@@ -197,6 +212,7 @@ if [ "$arch" = arm64 ]; then
 	cpu=max,pauth-impdef=on
 	# shellcheck disable=SC2054
 	qargs=(-M virt,gic-version=3,iommu=smmuv3,virtualization=on -cpu "$cpu")
+	[ -z "$tcg_thread" ] || qargs+=(-accel "tcg,thread=$tcg_thread")
 	cmdline="console=ttyAMA0 $cmdline"
 else
 	# One TCG thread for both vCPUs: multi-threaded TCG of QEMU 10.0
@@ -205,8 +221,10 @@ else
 	# memory decode while the other accesses it, as 45-locking does
 	# thousands of times (seen in 3 of about 6 such boots under load on
 	# 2026-11-27). Round-robin vCPUs still interleave the guest's threads.
+	# A guest that does no such thing may ask for multi (install-vm.sh:
+	# DKMS builds on two host threads).
 	# shellcheck disable=SC2054
-	qargs=(-M q35 -accel tcg,thread=single -cpu max -device intel-iommu,intremap=off)
+	qargs=(-M q35 -accel "tcg,thread=${tcg_thread:-single}" -cpu max -device intel-iommu,intremap=off)
 	cmdline="console=ttyS0 intel_iommu=on $cmdline"
 fi
 [ -n "$append" ] && cmdline="$cmdline $append"

@@ -34,12 +34,12 @@ out=$(mktemp "$NVGRACE_CACHE/tmp/selftest.XXXXXX")
 mem=$(mktemp -u "$NVGRACE_CACHE/tmp/selftest-mem.XXXXXX")
 trap 'rm -f "$out" "$mem"' EXIT
 
-n=0 failed=0
-res() { # res OK? DESC
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then echo "ok $n - selftest: $2"; else
-		echo "not ok $n - selftest: $2"
-		failed=$((failed + 1))
+# shellcheck source=../lib/tap.sh
+. "$NVGRACE_TOP/tests/lib/tap.sh"
+TAP_PREFIX="selftest: "
+res() { # res RC DESC: ok when RC is 0, else not ok with boot.sh's output
+	if [ "$1" = 0 ]; then tap_ok "$2"; else
+		tap_not_ok "$2"
 		sed 's/^/#   /' "$out" | tail -n 60
 	fi
 }
@@ -83,5 +83,4 @@ if [ $quick = 0 ]; then
 	run 1 --append nvgrace.selftest=hang --timeout 15 && has '^not ok - .*: boot timed out after 15s' && r=0 || r=1
 	res $r "the overall timeout kills QEMU and is reported"
 fi
-echo "1..$n"
-[ $failed = 0 ]
+tap_finish

@@ -19,7 +19,8 @@
 #     no longer fits (its indentation changed), so a series that stops
 #     applying is reported.
 #
-# Output: TAP lines ("ok - kvm-patches 6.16: ..."); exit 0 when nothing failed.
+# Output: TAP (tests/lib/tap.sh: "ok N - kvm-patches 6.16: ...", the plan
+# last); exit 0 when nothing failed.
 
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -46,14 +47,15 @@ want=("$@")
 srcroot=$NVGRACE_CACHE/custom/patch-src
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-failed=0
+# shellcheck source=tests/lib/tap.sh
+. "$here/../lib/tap.sh"
+TAP_PREFIX="kvm-patches "
 
-ok() { echo "ok - kvm-patches $*"; }
+# notok DESC [DIAG...]: a failure, with diagnostic lines
 notok() {
-	echo "not ok - kvm-patches $1"
+	tap_not_ok "$1"
 	shift
 	[ $# -eq 0 ] || printf '%s\n' "$@" | sed 's/^/# /'
-	failed=1
 }
 
 # The files a series touches (every patch, 0000 included), plus the Makefile.
@@ -119,7 +121,7 @@ while read -r series pkg ver <&3; do
 	if out=$("$apply" --check "$src" 2>&1) &&
 		grep -q "picked series $series " <<<"$out" &&
 		grep -q 'applies cleanly' <<<"$out"; then
-		ok "$name"
+		tap_ok "$name"
 	else
 		notok "$name" "$out"
 		continue
@@ -136,7 +138,7 @@ while read -r series pkg ver <&3; do
 			"$work/tree/include/uapi/linux/kvm.h" &&
 		out=$("$apply" "$work/tree" 2>&1) &&
 		grep -q 'nothing to apply' <<<"$out"; then
-		ok "$name"
+		tap_ok "$name"
 	else
 		notok "$name" "$out"
 	fi
@@ -149,10 +151,10 @@ while read -r series pkg ver <&3; do
 	if out=$("$apply" --check "$work/tree" 2>&1); then
 		notok "$name" "apply.sh --check accepted it:" "$out"
 	elif grep -q 'does not apply' <<<"$out"; then
-		ok "$name"
+		tap_ok "$name"
 	else
 		notok "$name" "apply.sh --check failed for another reason:" "$out"
 	fi
 done 3<<<"$TREES"
 
-exit "$failed"
+tap_finish

@@ -12,11 +12,14 @@
 
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/lib/tap.sh
+. "$here/../lib/tap.sh"
 
 suites=${NVGRACE_INSTALL_VM-bookworm trixie}
 if [ -z "$suites" ]; then
-	echo "ok - install-vm # SKIP NVGRACE_INSTALL_VM is set and empty"
-	exit 0
+	tap_skip "install-vm" "NVGRACE_INSTALL_VM is set and empty"
+	tap_finish
+	exit
 fi
 rc=0
 for suite in $suites; do

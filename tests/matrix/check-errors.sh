@@ -10,6 +10,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lib/common.sh
 . "$here/../lib/common.sh"
+# shellcheck source=tests/lib/tap.sh
+. "$here/../lib/tap.sh"
 
 series=6.1 arch=amd64
 kdir=$("$here/kernels.sh" headers "$series" "$arch")
@@ -39,9 +41,9 @@ expect_fail() {
 	shift 2
 	out=$("$here/kernels.sh" run "$series" "$arch" -- make -C "$src" "$@" 2>&1) || rc=$?
 	if [ "$rc" -ne 0 ] && grep -qE "$re" <<<"$out"; then
-		echo "ok - build error: $desc"
+		tap_ok "build error: $desc"
 	else
-		echo "not ok - build error: $desc"
+		tap_not_ok "build error: $desc"
 		echo "# exit $rc, wanted a failure saying /$re/; output:"
 		tail -n 15 <<<"$out" | sed 's/^/#   /'
 	fi
@@ -65,3 +67,4 @@ expect_fail "probe listing before any build" \
 expect_fail "re-running an unknown probe" \
 	"make probe P=NAME" probe KDIR="$kdir"
 rm -rf "$work"
+tap_finish

@@ -16,6 +16,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lib/common.sh
 . "$here/../lib/common.sh"
+# shellcheck source=tests/lib/tap.sh
+. "$here/../lib/tap.sh"
 
 # the series list is kernels.sh's (NG_SERIES): one place to add a series
 # shellcheck source=tests/matrix/kernels.sh
@@ -70,7 +72,7 @@ expected() {
 probes=$(find "$NVGRACE_TOP/compat/probes" -name '*.c' -printf '%f\n' | sed 's/\.c$//' | sort)
 for p in $probes; do
 	if ! grep -q "^${p}[[:space:]]" "$here/probes-expected"; then
-		echo "not ok - probe $p has an expectation in tests/matrix/probes-expected"
+		tap_not_ok "probe $p has an expectation in tests/matrix/probes-expected"
 	fi
 done
 
@@ -105,9 +107,9 @@ for p in $probes; do
 	esac
 done
 if [ ${#bad[@]} -eq 0 ]; then
-	echo "ok - every probe has a consumer that declares it, and every consumer declares what it uses"
+	tap_ok "every probe has a consumer that declares it, and every consumer declares what it uses"
 else
-	echo "not ok - every probe has a consumer that declares it, and every consumer declares what it uses"
+	tap_not_ok "every probe has a consumer that declares it, and every consumer declares what it uses"
 	printf '# %s\n' "${bad[@]}"
 fi
 
@@ -116,7 +118,7 @@ for s in $series; do
 		dir=$(find "${NVGRACE_BUILD_ROOT:-$NVGRACE_CACHE/build}/$s-$a/.compat" -name nvgrace-config.h \
 			-printf '%h\n' 2>/dev/null | head -n1 || true)
 		if [ -z "$dir" ]; then
-			echo "not ok - probes $s/$a: no results (was the matrix built?)"
+			tap_not_ok "probes $s/$a: no results (was the matrix built?)"
 			continue
 		fi
 		bad=()
@@ -140,10 +142,11 @@ for s in $series; do
 				bad+=("feature $f lost without a WARNING line in $log")
 		done
 		if [ ${#bad[@]} -eq 0 ]; then
-			echo "ok - probes $s/$a match tests/matrix/probes-expected"
+			tap_ok "probes $s/$a match tests/matrix/probes-expected"
 		else
-			echo "not ok - probes $s/$a match tests/matrix/probes-expected"
+			tap_not_ok "probes $s/$a match tests/matrix/probes-expected"
 			printf '# %s\n' "${bad[@]}"
 		fi
 	done
 done
+tap_finish

@@ -22,6 +22,8 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../lib/common.sh
 . "$here/../lib/common.sh"
+# shellcheck source=../lib/tap.sh
+. "$here/../lib/tap.sh"
 
 series=7.3 arch=arm64
 while [ $# -gt 0 ]; do
@@ -33,19 +35,10 @@ while [ $# -gt 0 ]; do
 	shift
 done
 
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-nok() { n=$((n + 1)); echo "not ok $n - $*"; }
-t() {
-	local d=$1
-	shift
-	if "$@"; then ok "$d"; else nok "$d"; fi
-}
 is() {
-	if [ "$2" = "$3" ]; then ok "$1"; else nok "$1"; echo "# got '$2', want '$3'"; fi
+	if [ "$2" = "$3" ]; then tap_ok "$1"; else tap_not_ok "$1"; echo "# got '$2', want '$3'"; fi
 }
 
-echo "1..14"
 kdir=$("$here/kernels.sh" headers "$series" "$arch") || die "no headers for $series/$arch"
 rel=$("$here/kernels.sh" release "$series" "$arch")
 build=${NVGRACE_BUILD_ROOT:-$NVGRACE_CACHE/build}/compat-warn-$series-$arch
@@ -69,29 +62,29 @@ field() { modinfo -F "$1" "$build/nvgrace-vfio-pci.ko"; }
 
 # 1. No huge PMD mapping probe.
 nopmd="vmf_insert_pfn_pmd_ulong vmf_insert_pfn_pmd_pfn_t"
-t "build without the PMD insert probes succeeds" mk nopmd "NVGRACE_PROBE_DISABLE=$nopmd"
+tap_check "build without the PMD insert probes succeeds" mk nopmd "NVGRACE_PROBE_DISABLE=$nopmd"
 w=$(grep 'WARNING nvgrace-dkms:' "$(logof nopmd)")
 printf '%s\n' "$w" | sed 's/^/# /'
 case $w in
-*"$rel: huge mappings disabled"*"feature huge-pmd"*) ok "the build prints a WARNING: huge mappings disabled (huge-pmd)" ;;
-*) nok "the build prints a WARNING: huge mappings disabled (huge-pmd)" ;;
+*"$rel: huge mappings disabled"*"feature huge-pmd"*) tap_ok "the build prints a WARNING: huge mappings disabled (huge-pmd)" ;;
+*) tap_not_ok "the build prints a WARNING: huge mappings disabled (huge-pmd)" ;;
 esac
-t "modinfo nvgrace_features_lost names huge-pmd" grep -qw huge-pmd <<<"$(field nvgrace_features_lost)"
-t "modinfo nvgrace_probes lacks the disabled probes" \
+tap_check "modinfo nvgrace_features_lost names huge-pmd" grep -qw huge-pmd <<<"$(field nvgrace_features_lost)"
+tap_check "modinfo nvgrace_probes lacks the disabled probes" \
 	test -z "$(field nvgrace_probes | tr ' ' '\n' | grep -x -e vmf_insert_pfn_pmd_ulong -e vmf_insert_pfn_pmd_pfn_t)"
 is "modinfo nvgrace_kernel is the release built against" "$(field nvgrace_kernel)" "$rel"
 is "nvgrace-poison carries the same build facts" \
 	"$(modinfo -F nvgrace_probes "$build/nvgrace-poison.ko")" "$(field nvgrace_probes)"
 
 # 2. Other flags: other results; the same flags again: cached.
-t "build with KCFLAGS=-DNVGRACE_KEY_TEST succeeds" mk flags KCFLAGS=-DNVGRACE_KEY_TEST
+tap_check "build with KCFLAGS=-DNVGRACE_KEY_TEST succeeds" mk flags KCFLAGS=-DNVGRACE_KEY_TEST
 nprobes=$(grep -c '^  PROBE ' "$(logof flags)")
 ndecl=$(grep -c '^  PROBE ' "$(logof nopmd)")
 is "other flags: every probe runs again ($ndecl)" "$nprobes" "$ndecl"
 is "two results directories, one per flag set" "$(find "$build/.compat" -mindepth 1 -maxdepth 1 -type d | wc -l)" 2
-t "no WARNING with every probe enabled" test -z "$(grep 'WARNING nvgrace-dkms:' "$(logof flags)")"
+tap_check "no WARNING with every probe enabled" test -z "$(grep 'WARNING nvgrace-dkms:' "$(logof flags)")"
 is "nothing lost in modinfo" "$(field nvgrace_features_lost)" ""
-t "same flags again succeeds" mk cached KCFLAGS=-DNVGRACE_KEY_TEST
+tap_check "same flags again succeeds" mk cached KCFLAGS=-DNVGRACE_KEY_TEST
 is "same flags: no probe runs (cached)" "$(grep -c '^  PROBE ' "$(logof cached)")" 0
 
 # 3. A required probe group that does not fire.
@@ -102,10 +95,11 @@ if grep -q '^#define HAVE_VFIO_PCI_CORE_PCI_OPS' "$build"/.compat/*/vfio_pci_cor
 	rc=$?
 	grep 'error:' "$(logof required)" | head -n 3 | sed 's/^/# /'
 	if [ $rc -ne 0 ] && grep -q '#error "nvgrace-dkms: get_dmabuf_phys() takes an unknown range type' "$(logof required)"; then
-		ok "required probes missing: the build stops with the #error sentence"
+		tap_ok "required probes missing: the build stops with the #error sentence"
 	else
-		nok "required probes missing: the build stops with the #error sentence (rc $rc)"
+		tap_not_ok "required probes missing: the build stops with the #error sentence (rc $rc)"
 	fi
 else
-	ok "required probes missing: #error # SKIP $rel has no dma-buf ops in vfio-pci-core"
+	tap_skip "required probes missing: #error" "$rel has no dma-buf ops in vfio-pci-core"
 fi
+tap_finish

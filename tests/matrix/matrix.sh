@@ -29,9 +29,10 @@
 # see compat/probe.mk: reused only for the same probe source, kernel trees,
 # compiler and flags; NVGRACE_PROBE_CACHE= turns it off), logged to
 # $NVGRACE_LOGDIR/matrix-<series>-<arch>.log ($NVGRACE_LOGDIR defaults to
-# $NVGRACE_CACHE/logs). stdout is TAP: a plan, one
-# "ok - build 6.1/amd64 (6.1.0-56-amd64, gcc-12, 3s)" line per entry, then a
-# summary table as comments and a closing "matrix: N passed, N failed" line.
+# $NVGRACE_CACHE/logs). stdout is TAP (tests/lib/tap.sh): one
+# "ok N - build 6.1/amd64 (6.1.0-56-amd64, gcc-12, 3s)" line per entry, then
+# a summary table as comments, a "matrix: N passed, N failed" line and the
+# plan.
 # $NVGRACE_CACHE/results/matrix.tsv gets one line per entry (series, arch,
 # release, toolchain, result, seconds, warnings in our files, sparse ran).
 # Builds run one after the other. Exit status 1 if any entry failed.
@@ -41,6 +42,8 @@ shopt -s inherit_errexit
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../lib/common.sh
 . "$HERE/../lib/common.sh"
+# shellcheck source=../lib/tap.sh
+. "$HERE/../lib/tap.sh"
 
 KERNELS=$HERE/kernels.sh
 NG_MATRIX_PATHS=${NG_MATRIX_PATHS:-"Makefile Kbuild dkms.conf src/ compat/ tests/modules/"}
@@ -124,12 +127,10 @@ mkdir -p "$logdir" "$NVGRACE_CACHE/results" "$buildroot"
 TSV=$NVGRACE_CACHE/results/matrix.tsv
 printf 'series\tarch\trelease\ttoolchain\tresult\tseconds\twarnings\tsparse\n' >"$TSV.tmp"
 declare -A RESULT
-PASSED=0 FAILED=0 N=0
+PASSED=0 FAILED=0
 
-echo "1..${#SELECTED[@]}"
 for e in "${SELECTED[@]}"; do
 	read -r s a rel tc <<<"$e"
-	N=$((N + 1))
 	build=$buildroot/$s-$a
 	log=$logdir/matrix-$s-$a.log
 	result=ok why='' warn=0 sparse=yes
@@ -170,10 +171,10 @@ for e in "${SELECTED[@]}"; do
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$s" "$a" "$rel" "$tc" "$result" "$secs" "$warn" "$sparse" >>"$TSV.tmp"
 	if [ $result = ok ]; then
 		PASSED=$((PASSED + 1))
-		echo "ok $N - build $s/$a ($detail)"
+		tap_ok "build $s/$a ($detail)"
 	else
 		FAILED=$((FAILED + 1))
-		echo "not ok $N - build $s/$a ($detail): $why"
+		tap_not_ok "build $s/$a ($detail): $why"
 		echo "# --- last lines of $log"
 		tail -n 30 "$log" | sed 's/^/#   /'
 		if [ "$warn" -gt 0 ]; then
@@ -215,4 +216,4 @@ for e in "${SELECTED[@]}"; do
 done
 echo "# results: $TSV, logs: $logdir/matrix-*.log"
 echo "matrix: $PASSED passed, $FAILED failed"
-[ "$FAILED" -eq 0 ]
+tap_finish

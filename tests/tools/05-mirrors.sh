@@ -11,6 +11,9 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lib/common.sh
 . "$here/../lib/common.sh"
+# shellcheck source=tests/lib/tap.sh
+. "$here/../lib/tap.sh"
+TAP_PREFIX="mirrors: "
 
 t=$(mktemp -d)
 trap 'rm -rf "$t"' EXIT
@@ -35,9 +38,9 @@ expect() {
 	shift 2
 	got=$(mirrors "$@" 2>&1)
 	if [ "$got" = "$want" ]; then
-		echo "ok - mirrors: $name"
+		tap_ok "$name"
 	else
-		echo "not ok - mirrors: $name"
+		tap_not_ok "$name"
 		echo "#   want: $want"
 		echo "#   got:  $got"
 	fi
@@ -99,18 +102,19 @@ expect "NVGRACE_MIRROR and NVGRACE_SECURITY_MIRROR override" \
 r=$(root none)
 echo 'deb https://vendor.example/node nodistro main' >"$r/etc/apt/sources.list"
 if out=$(mirrors "$r" 2>&1); then
-	echo "not ok - mirrors: no Debian source is an error (got '$out')"
+	tap_not_ok "no Debian source is an error (got '$out')"
 elif grep -q 'no Debian archive in the apt sources' <<<"$out"; then
-	echo "ok - mirrors: no Debian source is an error naming NVGRACE_MIRROR"
+	tap_ok "no Debian source is an error naming NVGRACE_MIRROR"
 else
-	echo "not ok - mirrors: no Debian source: unclear message '$out'"
+	tap_not_ok "no Debian source: unclear message '$out'"
 fi
 
 # This machine: what the suite really uses comes from its own sources.
 first=$(ng_apt_source_uris | grep -vE '^[^ ]*-security ' |
 	grep -E '^(bookworm|trixie|sid|bullseye|forky)' | head -n1)
 if [ -n "$first" ] && [ "$(mirrors / | cut -d' ' -f1)" = "${first#* }" ]; then
-	echo "ok - mirrors: this machine's archive is its first Debian source (${first#* })"
+	tap_ok "this machine's archive is its first Debian source (${first#* })"
 else
-	echo "not ok - mirrors: this machine's archive (apt says '${first:-none}', the test bed '$(mirrors / 2>&1)')"
+	tap_not_ok "this machine's archive (apt says '${first:-none}', the test bed '$(mirrors / 2>&1)')"
 fi
+tap_finish

@@ -13,9 +13,9 @@ top=$(cd "$here/../.." && pwd)
 tool=$top/tools/nvgrace-vfio
 # shellcheck source=tests/tools/fakesys.sh
 . "$here/fakesys.sh"
+# shellcheck source=tests/lib/tap.sh
+. "$top/tests/lib/tap.sh"
 
-ok() { echo "ok - $*"; }
-nok() { echo "not ok - $*"; }
 diag() { sed 's/^/# /'; }
 
 shells=("$@")
@@ -51,9 +51,9 @@ expect() {
 	# pipefail would count printf's SIGPIPE as a mismatch)
 	if [ "$rc" = "$2" ] && grep -Eq -- "$3" <<<"$out
 $err"; then
-		ok "$sh: $1"
+		tap_ok "$1"
 	else
-		nok "$sh: $1"
+		tap_not_ok "$1"
 		{
 			echo "want rc=$2 and /$3/, got rc=$rc"
 			echo "stdout:"
@@ -64,19 +64,13 @@ $err"; then
 	fi
 }
 
-# t DESC CMD...: ok if CMD succeeds
-t() {
-	local d=$1
-	shift
-	if "$@"; then ok "$sh: $d"; else nok "$sh: $d"; fi
-}
 
 # is DESC GOT WANT
 is() {
 	if [ "$2" = "$3" ]; then
-		ok "$sh: $1"
+		tap_ok "$1"
 	else
-		nok "$sh: $1"
+		tap_not_ok "$1"
 		echo "got '$2', want '$3'" | diag
 	fi
 }
@@ -150,6 +144,7 @@ EOF
 
 one_shell() {
 	sh=$1
+	TAP_PREFIX="$sh: "
 	setup
 	trap fk_cleanup EXIT
 
@@ -166,7 +161,7 @@ one_shell() {
 	vt status
 	expect "status: Grace GPUs found by the driver's IDs" 0 "^$GPU1 10de:2342 driver=nvidia"
 	expect "status: the second Grace GPU" 0 "^$GPU2 10de:2941 driver=none"
-	t "status: the NIC is no Grace GPU" test "$(grep -c "^$NIC" <<<"$out")" = 0
+	tap_check "status: the NIC is no Grace GPU" test "$(grep -c "^$NIC" <<<"$out")" = 0
 	mv "$FK/modinfo.d" "$FK/modinfo.off"
 	vt bind $GPU1
 	expect "module not installed: cannot tell a Grace GPU, says why" 1 \
@@ -185,7 +180,7 @@ one_shell() {
 	expect "module not loaded and not installed: clear error" 1 \
 		"module nvgrace-vfio-pci is not loaded and cannot be loaded for kernel $kver_re: modprobe: FATAL: Module nvgrace-vfio-pci not found"
 	is "GPU untouched when the module is missing" "$(drv_of $GPU1)/$(ovr_of $GPU1)" nvidia/
-	t "missing module error names the fix (dkms status, make.log)" \
+	tap_check "missing module error names the fix (dkms status, make.log)" \
 		grep -q 'dkms status.*make.log' <<<"$err"
 
 	# Not a Grace GPU.
@@ -194,7 +189,7 @@ one_shell() {
 	vt bind $NIC
 	expect "non-Grace device refused without --force" 1 "$NIC: 8086:10d3 is not a Grace GPU .*refusing without --force"
 	is "non-Grace device untouched" "$(drv_of $NIC)/$(ovr_of $NIC)" e1000e/
-	t "nothing loaded for a refused device" test ! -e "$FK/module-loaded"
+	tap_check "nothing loaded for a refused device" test ! -e "$FK/module-loaded"
 
 	# IOMMU off for that device.
 	vt bind $NOIOMMU
@@ -205,7 +200,7 @@ one_shell() {
 	expect "bind (all): fails because one GPU has no IOMMU group" 1 "$NOIOMMU: IOMMU off"
 	expect "bind (all): GPU1 bound, previous driver reported" 1 "$GPU1: bound to nvgrace_vfio_pci \\(was: nvidia\\)"
 	expect "bind (all): GPU2 bound" 1 "$GPU2: bound to nvgrace_vfio_pci \\(was: no driver\\)"
-	t "bind loads the module" test -e "$FK/module-loaded"
+	tap_check "bind loads the module" test -e "$FK/module-loaded"
 	is "GPU1 driver and override" "$(drv_of $GPU1)/$(ovr_of $GPU1)" nvgrace_vfio_pci/nvgrace_vfio_pci
 	is "GPU2 driver and override" "$(drv_of $GPU2)/$(ovr_of $GPU2)" nvgrace_vfio_pci/nvgrace_vfio_pci
 	is "previous driver remembered" "$(cat "$FK/run/nvgrace-vfio/$GPU1")" "driver=nvidia
@@ -240,7 +235,7 @@ override="
 	expect "unbind (all): GPU2 without a driver" 0 "$GPU2: unbound from nvgrace_vfio_pci, now without a driver"
 	is "GPU1 restored: driver and empty override" "$(drv_of $GPU1)/$(ovr_of $GPU1)" nvidia/
 	is "GPU2 restored: no driver, empty override" "$(drv_of $GPU2)/$(ovr_of $GPU2)" /
-	t "state record removed" test ! -e "$FK/run/nvgrace-vfio/$GPU1"
+	tap_check "state record removed" test ! -e "$FK/run/nvgrace-vfio/$GPU1"
 	vt unbind $GPU1
 	expect "unbind again: nothing to do" 0 "$GPU1: not bound to nvgrace_vfio_pci \\(nvidia\\); nothing to do"
 
@@ -329,7 +324,7 @@ override="
 	expect "unbind gives it back to the in-tree driver" 0 "$GPU2: unbound from nvgrace_vfio_pci, now nvgrace_gpu_vfio_pci"
 	is "... with the in-tree override restored" "$(drv_of $GPU2)/$(ovr_of $GPU2)" nvgrace_gpu_vfio_pci/nvgrace_gpu_vfio_pci
 	vt unbind
-	t "unbind (all) leaves GPUs on the in-tree driver alone" test "$(drv_of $GPU2)" = nvgrace_gpu_vfio_pci
+	tap_check "unbind (all) leaves GPUs on the in-tree driver alone" test "$(drv_of $GPU2)" = nvgrace_gpu_vfio_pci
 	vt bind $GPU3
 	expect "a GPU only the in-tree driver knows: refused, saying so" 1 \
 		"$GPU3: 10de:3fff is a Grace GPU that only the in-tree nvgrace_gpu_vfio_pci of kernel $kver_re knows"
@@ -354,7 +349,7 @@ override="
 		"$GPU2: IOMMU group 13 is not viable for VFIO: it also holds $AUD2\\(snd_hda_intel\\);"
 	expect "group not viable: the fix" 1 "fix: bind those devices to vfio-pci too"
 	is "group not viable: GPU2 untouched" "$(drv_of $GPU2)/$(ovr_of $GPU2)" /
-	t "group not viable: the bridge (pcieport) is no blocker" test "$(grep -c "$BR2" <<<"$err")" = 0
+	tap_check "group not viable: the bridge (pcieport) is no blocker" test "$(grep -c "$BR2" <<<"$err")" = 0
 	vt status $GPU2
 	expect "status: group not viable, with the blocker" 0 "group_not_viable=$AUD2\\(snd_hda_intel\\)"
 	vt bind --force $GPU2
@@ -447,9 +442,9 @@ EOF
 	# doctor
 	vt doctor --json
 	if printf '%s\n' "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["checks"] and "summary" in d' 2>/dev/null; then
-		ok "$sh: doctor --json is valid JSON with checks and a summary"
+		tap_ok "doctor --json is valid JSON with checks and a summary"
 	else
-		nok "$sh: doctor --json is valid JSON with checks and a summary"
+		tap_not_ok "doctor --json is valid JSON with checks and a summary"
 		printf '%s\n' "$out" | diag
 	fi
 	js() { printf '%s\n' "$out" | python3 -c "import json,sys; d=json.load(sys.stdin); print(*[c['status']+' '+c['detail'] for c in d['checks'] if c['name']=='$1'])"; }
@@ -474,7 +469,7 @@ EOF
 	expect "doctor: ... the fix is modprobe nvgrace-poison" 1 '"fix":"modprobe nvgrace-poison"'
 	mv "$FK/modinfo-poison.d" "$FK/modinfo-poison.off"
 	vt doctor --json
-	t "doctor: poison module not installed: no modprobe suggested" \
+	tap_check "doctor: poison module not installed: no modprobe suggested" \
 		test "$(grep -c 'modprobe nvgrace-poison' <<<"$out")" = 0
 	expect "doctor: ... but the rebuild" 1 "nvgrace-poison is not installed for $kver_re: rebuild the pack \\(dkms install --force nvgrace-dkms/$ver -k"
 	mv "$FK/modinfo-poison.off" "$FK/modinfo-poison.d"
@@ -518,7 +513,7 @@ EOF
 	expect "a hand-copied tool: version unknown" 0 "^nvgrace-vfio unknown\$"
 	mv "$FK/modinfo-poison.d" "$FK/modinfo-poison.off"
 	vt doctor --json
-	t "a hand-copied tool: no /unknown/ path in doctor's fixes" test "$(grep -c 'nvgrace-dkms/unknown' <<<"$out")" = 0
+	tap_check "a hand-copied tool: no /unknown/ path in doctor's fixes" test "$(grep -c 'nvgrace-dkms/unknown' <<<"$out")" = 0
 	expect "a hand-copied tool: the module's version in the fixes" 1 "nvgrace-dkms/$ver "
 	mv "$FK/modinfo-poison.off" "$FK/modinfo-poison.d"
 	"$top/packaging/install-tool.sh" "$FK/copy" >/dev/null
@@ -643,8 +638,8 @@ EOF
 	expect "vm: the report says QEMU is new enough" 0 "# ok +QEMU 10.0"
 	expect "vm: ... and that node 0 is the guest's own" 0 "# note +guest NUMA nodes 0-0 are yours"
 	expect "vm: no iommufd without /dev/iommu and a VFIO cdev" 0 "iommufd: not available here"
-	t "vm: the last argument ends the list (no trailing backslash)" test "$(tail -n 1 <<<"$out" | grep -c '\\$')" = 0
-	t "vm: the arguments go to stdout, the report to stderr" test "$(grep -c '^#' <<<"$out")" = 0
+	tap_check "vm: the last argument ends the list (no trailing backslash)" test "$(tail -n 1 <<<"$out" | grep -c '\\$')" = 0
+	tap_check "vm: the arguments go to stdout, the report to stderr" test "$(grep -c '^#' <<<"$out")" = 0
 	NVGRACE_QEMU="echo QEMU emulator version 9.2.1" vt vm $GPU2
 	expect "vm: QEMU 9.2 lacks highmem-mmio-size: missing, exit 1" 1 "# missing QEMU 9.2: highmem-mmio-size needs 10.0"
 	NVGRACE_QEMU="echo QEMU emulator version 8.2.2" vt vm $GPU2
@@ -672,7 +667,7 @@ EOF
 	expect "vm: /dev/iommu and the VFIO cdev: the iommufd backend" 0 "^-object iommufd,id=iommufd0"
 	expect "vm: ... used by the device" 0 "^-device vfio-pci,host=$GPU2,bus=nvgrace-rp0,id=nvgrace-gpu0,iommufd=iommufd0"
 	vt vm --iommufd off $GPU2
-	t "vm --iommufd off: the legacy container" test "$(grep -c iommufd <<<"$out")" = 0
+	tap_check "vm --iommufd off: the legacy container" test "$(grep -c iommufd <<<"$out")" = 0
 	rm -f "$FK/dev/iommu"
 	vt vm --iommufd on $GPU2
 	expect "vm --iommufd on without /dev/iommu: missing" 1 "# missing iommufd: asked for"
@@ -703,9 +698,9 @@ gi = [a for a in args if a.startswith("acpi-generic-initiator,")]
 assert len(gi) == 16 and gi[15].endswith("pci-dev=ua-nvgrace-gpu1,node=16"), gi
 assert "highmem-mmio-size=1024G" in args
 ' 2>"$FK/vm-xml.err"; then
-		ok "$sh: vm --libvirt: well-formed hostdevs (managed=no) and qemu:commandline with 16 generic initiators"
+		tap_ok "vm --libvirt: well-formed hostdevs (managed=no) and qemu:commandline with 16 generic initiators"
 	else
-		nok "$sh: vm --libvirt: well-formed hostdevs (managed=no) and qemu:commandline with 16 generic initiators"
+		tap_not_ok "vm --libvirt: well-formed hostdevs (managed=no) and qemu:commandline with 16 generic initiators"
 		{ cat "$FK/vm-xml.err"; printf '%s\n' "$out"; } | diag
 	fi
 	rm -f "$FK/vm-xml.err"
@@ -718,15 +713,21 @@ assert "highmem-mmio-size=1024G" in args
 
 if command -v shellcheck >/dev/null; then
 	if o=$(shellcheck -s sh "$tool" 2>&1); then
-		ok "shellcheck -s sh tools/nvgrace-vfio"
+		tap_ok "shellcheck -s sh tools/nvgrace-vfio"
 	else
-		nok "shellcheck -s sh tools/nvgrace-vfio"
+		tap_not_ok "shellcheck -s sh tools/nvgrace-vfio"
 		printf '%s\n' "$o" | diag
 	fi
 else
-	ok "shellcheck -s sh tools/nvgrace-vfio # SKIP shellcheck not installed"
+	tap_skip "shellcheck -s sh tools/nvgrace-vfio" "shellcheck not installed"
 fi
-command -v python3 >/dev/null || { echo "not ok - python3 needed to check doctor --json"; exit 1; }
+command -v python3 >/dev/null || {
+	tap_not_ok "python3 needed to check doctor --json"
+	tap_finish
+	exit
+}
 for s in "${shells[@]}"; do
 	one_shell "$s"
 done
+TAP_PREFIX=
+tap_finish

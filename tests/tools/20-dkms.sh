@@ -17,6 +17,8 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lib/common.sh
 . "$here/../lib/common.sh"
+# shellcheck source=tests/lib/tap.sh
+. "$here/../lib/tap.sh"
 top=$NVGRACE_TOP
 
 dkms=dkms
@@ -25,11 +27,6 @@ if [ "${1:-}" = --dkms ]; then
 	shift 2
 fi
 diag() { sed 's/^/# /'; }
-t() {
-	local d=$1
-	shift
-	if "$@"; then ok "$d"; else nok "$d"; fi
-}
 
 series=${1:-6.1}
 karch=${2:-amd64}
@@ -37,14 +34,15 @@ ng_need dkms openssl kmod gcc-12 make
 # "dkms-3.0.10", "dkms:2.8": the major version decides what differs below
 dver=$("$dkms" --version 2>/dev/null | sed -n 's/^dkms[-: ]*//p')
 dmajor=${dver%%.*}
-ok() { echo "ok - dkms $dver: $*"; }
-nok() { echo "not ok - dkms $dver: $*"; }
+TAP_PREFIX="dkms $dver: "
 [ -n "$dmajor" ] || {
-	nok "$dkms --version"
+	tap_not_ok "$dkms --version"
+	tap_finish
 	exit 1
 }
 kdir=$("$top/tests/matrix/kernels.sh" headers "$series" "$karch") || {
-	nok "kernel headers $series/$karch"
+	tap_not_ok "kernel headers $series/$karch"
+	tap_finish
 	exit 1
 }
 kver=$("$top/tests/matrix/kernels.sh" release "$series" "$karch")
@@ -75,7 +73,7 @@ else
 	signer_want="nvgrace-dkms test key"
 	openssl req -new -x509 -newkey rsa:2048 -nodes -days 1 -outform DER \
 		-subj "/CN=$signer_want/" -keyout "$tmp/mok.key" -out "$tmp/mok.der" \
-		>/dev/null 2>&1 || nok "openssl: a signing key"
+		>/dev/null 2>&1 || tap_not_ok "openssl: a signing key"
 	# shellcheck disable=SC2016 # $2 is the tool's argument
 	printf '#!/bin/sh\nexec "%s" sha512 "%s" "%s" "$2"\n' \
 		"$kdir/scripts/sign-file" "$tmp/mok.key" "$tmp/mok.der" >"$tmp/sign-tool"
@@ -97,66 +95,67 @@ run() { # run LOG CMD...: output kept in $tmp/LOG
 	"$@" >"$tmp/$log" 2>&1
 }
 
-t "add nvgrace-dkms/$ver" run add.log "${D[@]}" add "nvgrace-dkms/$ver"
+tap_check "add nvgrace-dkms/$ver" run add.log "${D[@]}" add "nvgrace-dkms/$ver"
 start=$(date +%s)
 if run build.log nice -n 10 "${D[@]}" build "nvgrace-dkms/$ver" -k "$kver" --kernelsourcedir "$kdir"; then
-	ok "build for $kver ($(($(date +%s) - start)) s)"
+	tap_ok "build for $kver ($(($(date +%s) - start)) s)"
 else
-	nok "build for $kver"
+	tap_not_ok "build for $kver"
 	diag <"$tmp/build.log"
 	tail -n 40 "$tmp/dkms/nvgrace-dkms/$ver/build/make.log" 2>/dev/null | diag
+	tap_finish
 	exit 1
 fi
 base=$tmp/dkms/nvgrace-dkms/$ver/$kver/$march
 log=$base/log/make.log
-t "make.log has a PROBE line per compat probe" \
+tap_check "make.log has a PROBE line per compat probe" \
 	test "$(grep -c '^ *PROBE .*HAVE_' "$log")" -eq "$(find "$top/compat/probes" -name '*.c' | wc -l)"
-t "make.log has the COMPAT summary" grep -q "COMPAT  $kver: [0-9]* of [0-9]* probes present" "$log"
-t "make.log has a FEATURE line per declared feature" \
+tap_check "make.log has the COMPAT summary" grep -q "COMPAT  $kver: [0-9]* of [0-9]* probes present" "$log"
+tap_check "make.log has a FEATURE line per declared feature" \
 	test "$(grep -c '^ *FEATURE ' "$log")" -eq "$(grep -rh --include='*.[ch]' 'nvgrace-feature:' "$top/src" "$top/compat" | wc -l)"
 for m in nvgrace-vfio-pci nvgrace-poison; do
 	f=$(compgen -G "$base/module/$m.ko*" | head -n 1)
 	if [ -z "$f" ]; then
-		nok "$m built"
+		tap_not_ok "$m built"
 		continue
 	fi
-	ok "$m built (${f##*/})"
+	tap_ok "$m built (${f##*/})"
 	mv_=$(modinfo -F version "$f")
-	t "$m: MODULE_VERSION $mv_ = PACKAGE_VERSION $ver" test "$mv_" = "$ver"
+	tap_check "$m: MODULE_VERSION $mv_ = PACKAGE_VERSION $ver" test "$mv_" = "$ver"
 	signer=$(modinfo -F signer "$f")
-	t "$m: signed by DKMS's key ('$signer')" test "$signer" = "$signer_want"
-	t "$m: vermagic is $kver" test "$(modinfo -F vermagic "$f" | cut -d' ' -f1)" = "$kver"
-	t "$m: modinfo nvgrace_kernel is $kver" test "$(modinfo -F nvgrace_kernel "$f")" = "$kver"
+	tap_check "$m: signed by DKMS's key ('$signer')" test "$signer" = "$signer_want"
+	tap_check "$m: vermagic is $kver" test "$(modinfo -F vermagic "$f" | cut -d' ' -f1)" = "$kver"
+	tap_check "$m: modinfo nvgrace_kernel is $kver" test "$(modinfo -F nvgrace_kernel "$f")" = "$kver"
 	# the probes that fired, as the make.log's PROBE lines say
 	want=$(sed -n 's/^ *PROBE *HAVE_\([A-Z0-9_]*\) *yes$/\1/p' "$log" | tr '[:upper:]' '[:lower:]' | sort | tr '\n' ' ')
 	got=$(modinfo -F nvgrace_probes "$f" | tr ' ' '\n' | sed '/^$/d' | sort | tr '\n' ' ')
-	t "$m: modinfo nvgrace_probes = the make.log's PROBE ... yes lines (${got:-none})" test "$got" = "$want"
+	tap_check "$m: modinfo nvgrace_probes = the make.log's PROBE ... yes lines (${got:-none})" test "$got" = "$want"
 done
 
-t "install" run install.log "${D[@]}" install "nvgrace-dkms/$ver" -k "$kver" --kernelsourcedir "$kdir"
+tap_check "install" run install.log "${D[@]}" install "nvgrace-dkms/$ver" -k "$kver" --kernelsourcedir "$kdir"
 for m in nvgrace-vfio-pci nvgrace-poison; do
 	f=$(compgen -G "$tmp/modules/$kver/updates/dkms/$m.ko*")
-	t "$m installed in updates/dkms" test -n "$f"
+	tap_check "$m installed in updates/dkms" test -n "$f"
 done
 st=$("${D[@]}" status 2>&1)
 # dkms 2.8: "name, version, kernel, arch: installed"
 want="nvgrace-dkms/$ver, $kver, $march: installed"
 [ "$dmajor" -ge 3 ] || want="nvgrace-dkms, $ver, $kver, $march: installed"
-t "dkms status: installed" grep -qx "$want" <<<"$st" ||
+tap_check "dkms status: installed" grep -qx "$want" <<<"$st" ||
 	diag <<<"$st"
 
 # A second install: "already installed", no error.
-t "install again is harmless" run install2.log "${D[@]}" install "nvgrace-dkms/$ver" -k "$kver" --kernelsourcedir "$kdir"
+tap_check "install again is harmless" run install2.log "${D[@]}" install "nvgrace-dkms/$ver" -k "$kver" --kernelsourcedir "$kdir"
 
-t "remove --all" run remove.log "${D[@]}" remove "nvgrace-dkms/$ver" --all
+tap_check "remove --all" run remove.log "${D[@]}" remove "nvgrace-dkms/$ver" --all
 st=$("${D[@]}" status 2>&1)
-t "dkms status empty after remove" test -z "$st"
+tap_check "dkms status empty after remove" test -z "$st"
 left=$(find "$tmp/modules" "$tmp/dkms" -type f 2>/dev/null)
-t "no module or DKMS file left behind" test -z "$left"
+tap_check "no module or DKMS file left behind" test -z "$left"
 [ -z "$left" ] || diag <<<"$left"
 
 left=$(find "$kdir/" -newer "$tmp/stamp" 2>/dev/null | head -n 5)
-t "the kernel header tree is left untouched" test -z "$left"
+tap_check "the kernel header tree is left untouched" test -z "$left"
 [ -z "$left" ] || diag <<<"$left"
 
 # Kernels the pack cannot support: skipped with the reason.
@@ -171,21 +170,22 @@ rc=$?
 # dkms 3 exits 77 (skipped) for a BUILD_EXCLUSIVE mismatch, dkms 2.8 exits 9
 skip_rc=77
 [ "$dmajor" -ge 3 ] || skip_rc=9
-t "kernel without CONFIG_VFIO_PCI_CORE: skipped (dkms exit $rc)" test "$rc" = "$skip_rc"
-t "the skip says why" grep -q 'not building for kernel 6.12.0-novfio: REQUIRES CONFIG_VFIO_PCI_CORE' "$tmp/skip.log" ||
+tap_check "kernel without CONFIG_VFIO_PCI_CORE: skipped (dkms exit $rc)" test "$rc" = "$skip_rc"
+tap_check "the skip says why" grep -q 'not building for kernel 6.12.0-novfio: REQUIRES CONFIG_VFIO_PCI_CORE' "$tmp/skip.log" ||
 	diag <"$tmp/skip.log"
 "${D[@]}" build "nvgrace-dkms/$ver" -k 5.15.0-old --kernelsourcedir "$fake" >"$tmp/skip.log" 2>&1
 rc=$?
-t "5.15 kernel: skipped (dkms exit $rc) with the reason" \
+tap_check "5.15 kernel: skipped (dkms exit $rc) with the reason" \
 	grep -q 'not building for kernel 5.15.0-old: REQUIRES a 6.1 or newer kernel' "$tmp/skip.log"
 "${D[@]}" remove "nvgrace-dkms/$ver" --all >/dev/null 2>&1
 
 if [ "$dkms" = dkms ] && command -v shellcheck >/dev/null; then
 	# dkms.conf is bash sourced by dkms; the variables are dkms's
 	if o=$(shellcheck -s bash -e SC2034,SC2154 "$top/dkms.conf" 2>&1); then
-		ok "shellcheck dkms.conf"
+		tap_ok "shellcheck dkms.conf"
 	else
-		nok "shellcheck dkms.conf"
+		tap_not_ok "shellcheck dkms.conf"
 		diag <<<"$o"
 	fi
 fi
+tap_finish

@@ -11,6 +11,9 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lib/common.sh
 . "$here/../lib/common.sh"
+# shellcheck source=tests/lib/tap.sh
+. "$here/../lib/tap.sh"
+TAP_PREFIX="dkms 2.8: "
 
 deb=dkms_2.8.4-3_all.deb
 # from bullseye's main/binary-all/Packages
@@ -25,13 +28,15 @@ if ! echo "$sha  $f" | sha256sum -c --status 2>/dev/null; then
 	url=$NVGRACE_MIRROR/pool/main/d/dkms/$deb
 	if ! curl -fsSL --retry 3 -o "$f.tmp" "$url"; then
 		rm -f "$f.tmp"
-		echo "ok - dkms 2.8: dkms.conf under dkms 2.8.4 # SKIP $url cannot be fetched"
-		exit 0
+		tap_skip "dkms.conf under dkms 2.8.4" "$url cannot be fetched"
+		tap_finish
+		exit
 	fi
 	if ! echo "$sha  $f.tmp" | sha256sum -c --status; then
 		rm -f "$f.tmp"
-		echo "not ok - dkms 2.8: $url does not match bullseye's checksum"
-		exit 1
+		tap_not_ok "$url does not match bullseye's checksum"
+		tap_finish
+		exit
 	fi
 	mv "$f.tmp" "$f"
 fi

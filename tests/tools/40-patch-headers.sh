@@ -14,10 +14,9 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 kp=$top/packaging/kernel-patches
-
-ok() { echo "ok - patch-headers: $*"; }
-nok() { echo "not ok - patch-headers: $*"; }
-skip() { echo "ok - patch-headers: $1 # SKIP $2"; }
+# shellcheck source=tests/lib/tap.sh
+. "$top/tests/lib/tap.sh"
+TAP_PREFIX="patch-headers: "
 diag() { sed 's/^/# /'; }
 
 # the backporter: the pack's maintainers (their address in debian/control)
@@ -65,19 +64,20 @@ for f in "$kp"/*/[0-9][0-9][0-9][0-9]-*.patch; do
 	*) errs="$errs; no DEP-3 Origin: (upstream, backport, vendor or other)" ;;
 	esac
 	if [ -n "$errs" ]; then
-		nok "$p"
+		tap_not_ok "$p"
 		echo "${errs#; }" | tr ';' '\n' | sed 's/^ //' | diag
 		continue
 	fi
 	if [ "$origin" != vendor ] && [ "${from##*<}" = "$me>" ]; then
 		if grep -q 'upstream author and Signed-off-by chain are not' <<<"$h"; then
-			skip "$p: upstream author" "not recorded in the patch (its note says why); From: is the backporter"
+			tap_skip "$p: upstream author" "not recorded in the patch (its note says why); From: is the backporter"
 		else
-			nok "$p: From: is the backporter, not the upstream author"
+			tap_not_ok "$p: From: is the backporter, not the upstream author"
 		fi
 		continue
 	fi
-	ok "$p ($origin${sha:+ $sha}, From: ${from%% <*})"
+	tap_ok "$p ($origin${sha:+ $sha}, From: ${from%% <*})"
 	sha=
 done
-[ "$n" -gt 0 ] || nok "no patches found in $kp"
+[ "$n" -gt 0 ] || tap_not_ok "no patches found in $kp"
+tap_finish

@@ -14,11 +14,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 # shellcheck source=tests/lib/common.sh
 . "$here/../lib/common.sh"
+# shellcheck source=tests/lib/tap.sh
+. "$here/../lib/tap.sh"
+TAP_PREFIX="build-debian-kernel: "
 bdk=$top/packaging/kernel-patches/build-debian-kernel.sh
 
-ok() { echo "ok - build-debian-kernel: $*"; }
-nok() { echo "not ok - build-debian-kernel: $*"; }
-skip() { echo "ok - build-debian-kernel: $1 # SKIP $2"; }
 diag() { sed 's/^/# /'; }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/nvgrace-bdk.XXXXXX")
@@ -31,9 +31,9 @@ expect() {
 	o=$("$bdk" "$@" 2>&1)
 	rc=$?
 	if [ "$rc" = "$want" ] && grep -Eq -- "$pat" <<<"$o"; then
-		ok "$d"
+		tap_ok "$d"
 	else
-		nok "$d"
+		tap_not_ok "$d"
 		{
 			echo "want rc=$want and /$pat/, got rc=$rc:"
 			printf '%s\n' "$o"
@@ -91,11 +91,11 @@ expect "--localversion must start with -" 1 "must start with '-'" --series 6.1 -
 deb=$(find "$NVGRACE_CACHE/debs" -maxdepth 1 -name 'linux-source-6.1_*_all.deb' 2>/dev/null | sort | tail -n 1)
 cfg=$(find "$NVGRACE_CACHE/headers" -path '*/linux-headers-6.1.0-*-arm64/.config' 2>/dev/null | sort | tail -n 1)
 if [ "${NVGRACE_KBUILD_TEST:-0}" != 1 ]; then
-	skip "--prepare-only on Debian 12's arm64 6.1" "unpacks 1.5 GB and takes a minute; NVGRACE_KBUILD_TEST=1 runs it"
+	tap_skip "--prepare-only on Debian 12's arm64 6.1" "unpacks 1.5 GB and takes a minute; NVGRACE_KBUILD_TEST=1 runs it"
 elif [ -z "$deb" ] || [ -z "$cfg" ]; then
-	skip "--prepare-only on Debian 12's arm64 6.1" "no cached linux-source-6.1 .deb or 6.1 arm64 headers in $NVGRACE_CACHE (the custom and matrix tiers fetch them)"
+	tap_skip "--prepare-only on Debian 12's arm64 6.1" "no cached linux-source-6.1 .deb or 6.1 arm64 headers in $NVGRACE_CACHE (the custom and matrix tiers fetch them)"
 elif ! command -v aarch64-linux-gnu-gcc >/dev/null; then
-	skip "--prepare-only on Debian 12's arm64 6.1" "no aarch64-linux-gnu-gcc"
+	tap_skip "--prepare-only on Debian 12's arm64 6.1" "no aarch64-linux-gnu-gcc"
 else
 	w=$tmp/k
 	start=$SECONDS
@@ -104,30 +104,31 @@ else
 	t=$((SECONDS - start))
 	tree=$w/linux-source-6.1
 	if [ $rc = 0 ] && grep -q 'prepared: linux-source-6.1 .* + the companion series (7 patches)' <<<"$o"; then
-		ok "--prepare-only: linux-source-6.1 unpacked, patched, configured (${t} s, load $(cut -d' ' -f1 /proc/loadavg))"
+		tap_ok "--prepare-only: linux-source-6.1 unpacked, patched, configured (${t} s, load $(cut -d' ' -f1 /proc/loadavg))"
 	else
-		nok "--prepare-only: linux-source-6.1 unpacked, patched, configured (rc $rc)"
+		tap_not_ok "--prepare-only: linux-source-6.1 unpacked, patched, configured (rc $rc)"
 		printf '%s\n' "$o" | tail -n 20 | diag
 	fi
 	if grep -q KVM_ARM_CACHEABLE_PFNMAP_BACKPORT "$tree/arch/arm64/include/asm/kvm_mmu.h" 2>/dev/null &&
 		grep -q 'KVM_CAP_ARM_CACHEABLE_PFNMAP_SUPPORTED 243' "$tree/include/uapi/linux/kvm.h" 2>/dev/null; then
-		ok "--prepare-only: the tree has the series (marker, capability 243)"
+		tap_ok "--prepare-only: the tree has the series (marker, capability 243)"
 	else
-		nok "--prepare-only: the tree has the series (marker, capability 243)"
+		tap_not_ok "--prepare-only: the tree has the series (marker, capability 243)"
 	fi
 	c=$tree/.config
 	if grep -qx 'CONFIG_KVM=y' "$c" && grep -qx 'CONFIG_SYSTEM_TRUSTED_KEYS=""' "$c" &&
 		grep -qx 'CONFIG_DEBUG_INFO_NONE=y' "$c"; then
-		ok "--prepare-only: Debian's configuration, KVM on, without Debian's certificates and debug info"
+		tap_ok "--prepare-only: Debian's configuration, KVM on, without Debian's certificates and debug info"
 	else
-		nok "--prepare-only: Debian's configuration, KVM on, without Debian's certificates and debug info"
+		tap_not_ok "--prepare-only: Debian's configuration, KVM on, without Debian's certificates and debug info"
 		grep -E '^CONFIG_(KVM|SYSTEM_TRUSTED_KEYS|DEBUG_INFO[A-Z0-9_]*)=' "$c" 2>&1 | diag
 	fi
 	if grep -q 'bindeb-pkg  *KDEB_PKGVERSION=6\.1\.[0-9]*-[0-9]*+nvgrace1' <<<"$o" &&
 		grep -q 'CROSS_COMPILE=aarch64-linux-gnu-' <<<"$o"; then
-		ok "--prepare-only: prints the bindeb-pkg command (cross-compiling, version <debian>+nvgrace1)"
+		tap_ok "--prepare-only: prints the bindeb-pkg command (cross-compiling, version <debian>+nvgrace1)"
 	else
-		nok "--prepare-only: prints the bindeb-pkg command"
+		tap_not_ok "--prepare-only: prints the bindeb-pkg command"
 		printf '%s\n' "$o" | tail -n 3 | diag
 	fi
 fi
+tap_finish
