@@ -155,7 +155,8 @@ nvgrace_gpu_vfio_pci_register_pfn_range(struct nvgrace_vfio_device *nvdev,
 
 	space->pfn_first = PHYS_PFN(region->phys);
 	space->pfn_last = space->pfn_first + (region->length >> PAGE_SHIFT) - 1;
-	space->mapping = nvgrace_device_mapping(nvdev);
+	/* The device inode's mapping, or before v6.10 the tracker's list. */
+	nvgrace_tracker_space(nvdev, space);
 	space->pfn_to_vma_pgoff = nvgrace_gpu_pfn_to_vma_pgoff;
 	/* The fault path checks for poison and maps under memory_lock. */
 	space->fault_lock = &nvdev->core_device.memory_lock;
@@ -1299,9 +1300,6 @@ static int __init nvgrace_vfio_init(void)
 {
 	int ret;
 
-	ret = nvgrace_anon_mapping_init();
-	if (ret)
-		return ret;
 	ret = pci_register_driver(&nvgrace_gpu_vfio_pci_driver);
 	if (ret)
 		return ret;

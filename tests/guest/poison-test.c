@@ -26,6 +26,7 @@
  * Options:
  *   --dev PATH        device file to map (e.g. /dev/nvgrace-poison-test)
  *   --vfio BDF        or a VFIO device, opened through the group uAPI
+ *   --cdev BDF        or a VFIO device, opened through its cdev and iommufd
  *   --off BYTES       file offset of the range
  *   --len BYTES       length of the range
  *   --pfn PFN         PFN of the range's first page
@@ -857,7 +858,8 @@ static int cmd_page(unsigned long off, int poisoned)
 
 static void bad_usage(void)
 {
-	fprintf(stderr, "usage: poison-test (--dev PATH | --vfio BDF) --off BYTES --len BYTES\n"
+	fprintf(stderr, "usage: poison-test (--dev PATH | --vfio BDF | --cdev BDF)\n"
+		"         --off BYTES --len BYTES\n"
 		"         (--pfn PFN | --phys ADDR) [--first BYTES] [--mf FILE] [--label TEXT]\n"
 		"         [--zap 0|1] basic|native|race N|bench N|page OFF poisoned|clean\n");
 	exit(2);
@@ -866,6 +868,7 @@ static void bad_usage(void)
 int main(int argc, char **argv)
 {
 	const char *dev = NULL, *bdf = NULL;
+	int cdev = 0;
 	unsigned long phys = 0;
 	struct vfio_handle h;
 	int i;
@@ -874,9 +877,11 @@ int main(int argc, char **argv)
 	for (i = 1; i < argc && argv[i][0] == '-'; i += 2) {
 		if (i + 1 >= argc)
 			bad_usage();
+		if (!strcmp(argv[i], "--cdev"))
+			cdev = 1;
 		if (!strcmp(argv[i], "--dev"))
 			dev = argv[i + 1];
-		else if (!strcmp(argv[i], "--vfio"))
+		else if (!strcmp(argv[i], "--vfio") || !strcmp(argv[i], "--cdev"))
 			bdf = argv[i + 1];
 		else if (!strcmp(argv[i], "--phys"))
 			phys = strtoul(argv[i + 1], NULL, 0);
@@ -913,9 +918,10 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	} else {
-		if (vfio_open(bdf, &h)) {
-			ok(0, "open %s through VFIO: %s: %s", bdf,
-			   vfio_open_failed, strerror(errno));
+		if (cdev ? vfio_open_cdev(bdf, &h) : vfio_open(bdf, &h)) {
+			ok(0, "open %s through VFIO%s: %s: %s", bdf,
+			   cdev ? " (cdev)" : "", vfio_open_failed,
+			   strerror(errno));
 			return 1;
 		}
 		fd = h.device;
