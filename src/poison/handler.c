@@ -46,10 +46,11 @@
  * process touching it then gets BUS_MCEERR_AR from the fault handler's
  * VM_FAULT_HWPOISON, but KVM refaults through fixup_user_fault(), which
  * turns VM_FAULT_HWPOISON into -EFAULT unless the kernel has the companion
- * patch 0006 (FIXUP_USER_FAULT_HWPOISON): KVM_RUN would fail and the VMM
- * would stop the VM for good. So by default pages are zapped only on such
- * kernels; elsewhere they stay mapped, as mainline's in-tree driver leaves
- * them, and only new mappings and read()/write() are refused.
+ * patch 0006 (FIXUP_USER_FAULT_HWPOISON: KVM alone then refaults through
+ * fixup_user_fault_hwpoison() and gets -EHWPOISON): KVM_RUN would fail and
+ * the VMM would stop the VM for good. So by default pages are zapped only
+ * on such kernels; elsewhere they stay mapped, as mainline's in-tree driver
+ * leaves them, and only new mappings and read()/write() are refused.
  */
 enum {
 	NVGRACE_ZAP_AUTO,

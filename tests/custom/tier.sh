@@ -8,7 +8,8 @@
 #
 #   tier.sh [KEY...]      KEY: VERSION-PAGESIZE (default: 6.12-4k 6.12kp-4k
 #                         7.3-4k 7.3-64k 7.3-debug 6.12-debug); VERSION 6.12kp: 6.12 with the
-#                         companion KVM series packaging/kernel-patches/6.12;
+#                         companion KVM series packaging/kernel-patches/6.12
+#                         (6.1kp, not in the default set: 6.1 with its series);
 #                         VERSION-debug (7.3-debug, 6.12-debug):
 #                         4K pages plus config/debug.fragment (lockdep, KASAN,
 #                         UBSAN, KFENCE, ...), booted with panic_on_warn, the

@@ -29,6 +29,16 @@
  *                                   poisoned page gives BUS_MCEERR_AR on
  *                                   touch and EIO on pread, a clean one
  *                                   reads (records kept across close)
+ *   poison-test [options] fixup OFF  the poisoned page at OFF reached by
+ *                                   kernel callers of fixup_user_fault()
+ *                                   other than KVM: a private futex
+ *                                   (FUTEX_WAKE_OP) and, with --vfio, VFIO
+ *                                   type1 pinning (VFIO_IOMMU_MAP_DMA). Where
+ *                                   the fault handler refuses the page to
+ *                                   them (--zap 1) they fail with EFAULT,
+ *                                   never EHWPOISON: only KVM's caller is
+ *                                   told about poison (companion patch
+ *                                   0006); elsewhere (--zap 0) they succeed
  *
  * Options:
  *   --dev PATH        device file to map (e.g. /dev/nvgrace-poison-test)
@@ -54,8 +64,11 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
+
+#include <linux/futex.h>
 
 #include "vfio-open.h"
 
@@ -77,6 +90,7 @@ static int pshift;
 static unsigned long blk;		/* PMD-sized block */
 static const char *mf_file;
 static int zap = 1;
+static int container = -1;	/* --vfio: the type1 container */
 
 /* The process's memory-failure kill policy (prctl PR_MCE_KILL). */
 enum policy { POL_DEFAULT, POL_EARLY, POL_LATE };
@@ -1100,12 +1114,90 @@ static int cmd_page(unsigned long off, int poisoned)
 	return 0;
 }
 
+/* ---- fixup ---- */
+
+/*
+ * FUTEX_WAKE_OP on a private futex adds 0 to *@uaddr2: the kernel's atomic
+ * op faults with page faults disabled, then fault_in_user_writeable() calls
+ * fixup_user_fault() and the syscall returns its error.
+ */
+static long futex_add0(unsigned int *uaddr2)
+{
+	static unsigned int word1;
+
+	return syscall(SYS_futex, &word1, FUTEX_WAKE_OP | FUTEX_PRIVATE_FLAG,
+		       0, (void *)0, uaddr2,
+		       FUTEX_OP(FUTEX_OP_ADD, 0, FUTEX_OP_CMP_EQ, 0));
+}
+
+static int cmd_fixup(unsigned long off)
+{
+	struct vfio_iommu_type1_dma_map map = { .argsz = sizeof(map) };
+	struct vfio_iommu_type1_dma_unmap unmap = { .argsz = sizeof(unmap) };
+	unsigned char *va, *page;
+	long r;
+	int e;
+
+	if (off + ps > flen) {
+		ok(0, "page offset %#lx inside the range", off);
+		return 1;
+	}
+	catch_sigbus();
+	va = map_at(off & ~(blk - 1), blk);
+	if (!va) {
+		ok(0, "map the block of page %#lx", off);
+		return 1;
+	}
+	page = va + (off & (blk - 1));
+
+	errno = 0;
+	r = futex_add0((unsigned int *)page);
+	e = errno;
+	if (zap)
+		ok(r < 0 && e == EFAULT,
+		   "page %#lx: futex (fixup_user_fault(), not KVM) fails with EFAULT, not EHWPOISON (%ld, %s)",
+		   off, r, r < 0 ? strerror(e) : "no error");
+	else
+		ok(r >= 0,
+		   "page %#lx: futex (fixup_user_fault(), not KVM) is served, the page is left to the hardware (%ld, %s)",
+		   off, r, r < 0 ? strerror(e) : "no error");
+
+	if (container >= 0) {
+		map.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
+		map.vaddr = (unsigned long)page;
+		map.iova = 1ULL << 32;
+		map.size = ps;
+		errno = 0;
+		r = ioctl(container, VFIO_IOMMU_MAP_DMA, &map);
+		e = errno;
+		if (zap)
+			ok(r < 0 && e == EFAULT,
+			   "page %#lx: VFIO type1 pinning (VFIO_IOMMU_MAP_DMA) fails with EFAULT, not EHWPOISON (%ld, %s)",
+			   off, r, r < 0 ? strerror(e) : "no error");
+		else
+			ok(r == 0,
+			   "page %#lx: VFIO type1 pinning (VFIO_IOMMU_MAP_DMA) maps it (%ld, %s)",
+			   off, r, r < 0 ? strerror(e) : "no error");
+		if (r == 0) {
+			unmap.iova = map.iova;
+			unmap.size = map.size;
+			if (ioctl(container, VFIO_IOMMU_UNMAP_DMA, &unmap))
+				diag("VFIO_IOMMU_UNMAP_DMA: %s", strerror(errno));
+		}
+	}
+	if (rec.n_ar || rec.n_ao)
+		diag("signals during the check: %d AR, %d AO", rec.n_ar, rec.n_ao);
+	munmap(va, blk);
+	return 0;
+}
+
 static void bad_usage(void)
 {
 	fprintf(stderr, "usage: poison-test (--dev PATH | --vfio BDF | --cdev BDF)\n"
 		"         --off BYTES --len BYTES\n"
 		"         (--pfn PFN | --phys ADDR) [--first BYTES] [--mf FILE] [--label TEXT]\n"
-		"         [--zap 0|1] basic|native|race N|bench N|nomem|page OFF poisoned|clean\n");
+		"         [--zap 0|1] basic|native|race N|bench N|nomem|page OFF poisoned|clean|fixup OFF
+");
 	exit(2);
 }
 
@@ -1169,6 +1261,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		fd = h.device;
+		container = h.container;
 	}
 
 	if (!strcmp(argv[i], "basic"))
@@ -1184,6 +1277,8 @@ int main(int argc, char **argv)
 	else if (!strcmp(argv[i], "page") && i + 2 < argc)
 		cmd_page(strtoul(argv[i + 1], NULL, 0),
 			 !strcmp(argv[i + 2], "poisoned"));
+	else if (!strcmp(argv[i], "fixup") && i + 1 < argc)
+		cmd_fixup(strtoul(argv[i + 1], NULL, 0));
 	else
 		bad_usage();
 	if (bdf)
