@@ -1196,8 +1196,7 @@ static void bad_usage(void)
 	fprintf(stderr, "usage: poison-test (--dev PATH | --vfio BDF | --cdev BDF)\n"
 		"         --off BYTES --len BYTES\n"
 		"         (--pfn PFN | --phys ADDR) [--first BYTES] [--mf FILE] [--label TEXT]\n"
-		"         [--zap 0|1] basic|native|race N|bench N|nomem|page OFF poisoned|clean|fixup OFF
-");
+		"         [--zap 0|1] basic|native|race N|bench N|nomem|page OFF poisoned|clean|fixup OFF\n");
 	exit(2);
 }
 
