@@ -42,13 +42,15 @@ bins=$("$top/tests/boot/build-guest-bins.sh" --arch arm64)
 for key in "${keys[@]}"; do
 	ver=${key%-*} psz=${key#*-} name=custom/$key variant=''
 	# Debug kernels: any WARN panics, KASAN reports panic, a task blocked
-	# for 30 s panics; the stress test runs in its full form. A 16 MiB log
-	# buffer: with tinyconfig's 128 KiB a lockdep report from 40-regions had
-	# been overwritten before the runner's log check read it.
+	# for 30 s panics, a soft lockup panics (with the stuck CPU's stack on
+	# the console; unchecked, one wedged a 6.12-debug guest for minutes);
+	# the stress test runs in its full form. A 16 MiB log buffer: with
+	# tinyconfig's 128 KiB a lockdep report from 40-regions had been
+	# overwritten before the runner's log check read it.
 	dbg_append='' ttimeout=300 btimeout=900
 	if [ "$psz" = debug ]; then
 		psz=4k variant=debug ttimeout=1800 btimeout=5400
-		dbg_append="panic_on_warn=1 kasan.fault=panic hung_task_panic=1 kfence.sample_interval=10 log_buf_len=16M nvgrace.stress=${NVGRACE_STRESS:-full}"
+		dbg_append="panic_on_warn=1 kasan.fault=panic hung_task_panic=1 softlockup_panic=1 kfence.sample_interval=10 log_buf_len=16M nvgrace.stress=${NVGRACE_STRESS:-full}"
 	fi
 	# What KVM does with cacheable PFNMAP (tests/custom/guest/70-*): the
 	# series' own kernel, mainline from 6.17, or neither.

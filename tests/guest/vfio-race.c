@@ -12,8 +12,12 @@
  *	into the driver's fault handler; when the driver copied user memory
  *	under memory_lock, a toggle queued in between deadlocked all three
  *	threads for good. The threads run in a child for SECONDS; the parent
- *	gives it SECONDS + 20 s to exit, then reports where it is stuck
- *	and exits 3: the stuck threads hold the device for good.
+ *	waits for them as long as operations keep completing: no operation
+ *	for 60 s (a deadlock: the kernel's hung-task timeout is 30 s on the
+ *	debug kernels), or SECONDS + 600 s in all, and it reports where the
+ *	child is stuck and exits 3: the stuck threads hold the device for
+ *	good. The device's close after the threads is timed, not judged
+ *	(unmapping 2 GiB takes long on a KASAN kernel under TCG).
  *
  *   vfio-race ready BDF DELAY_MS
  *	After a reset the GPU is ready only DELAY_MS later (a child writes the
@@ -117,8 +121,27 @@ struct counts {
 
 static struct counts reads, writes, toggles;
 
+/*
+ * What the parent sees of the child, in shared memory: completed
+ * operations and the phase, so a slow run is told from a stuck one.
+ */
+enum { PH_RUN, PH_JOINED, PH_CLOSED };
+struct progress {
+	unsigned long ops;
+	int phase;
+	double t_joined, t_closed;
+};
+
+static struct progress *prog;
+
+static void progressed(void)
+{
+	__atomic_fetch_add(&prog->ops, 1, __ATOMIC_RELAXED);
+}
+
 static void count(struct counts *c, ssize_t ret, size_t want)
 {
+	progressed();
 	if (ret == (ssize_t)want) {
 		c->ok++;
 	} else if (ret < 0 && errno == EFAULT) {
@@ -238,6 +261,8 @@ static int copy_child(unsigned int seconds)
 	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
 	for (i = 0; i < 3; i++)
 		pthread_join(t[i], NULL);
+	prog->t_joined = now_ms();
+	__atomic_store_n(&prog->phase, PH_JOINED, __ATOMIC_RELEASE);
 	printf("# reads: %lu whole, %lu EFAULT (decode off), %lu other (errno %d)\n",
 	       reads.ok, reads.efault, reads.other, reads.last_errno);
 	printf("# writes: %lu whole, %lu EFAULT, %lu other (last errno %d)\n",
@@ -249,6 +274,8 @@ static int copy_child(unsigned int seconds)
 	       toggles.efault + toggles.other);
 	fflush(stdout);
 	vfio_close(&h);
+	prog->t_closed = now_ms();
+	__atomic_store_n(&prog->phase, PH_CLOSED, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -288,9 +315,10 @@ static int cmd_copy(unsigned int seconds)
 {
 	const char *what = "read/write into a mapping of the device while memory decode toggles";
 	unsigned long r = 0, w = 0, t = 0, bad = 0, tbad = 0;
-	int pipefd[2], status = 0, done = 0;
+	int pipefd[2], status = 0, done = 0, phase = PH_RUN, ph, i;
+	unsigned long seen = 0, ops;
+	double t0, last, now, quiet;
 	char line[512];
-	double t0, limit;
 	FILE *out;
 	pid_t pid;
 
@@ -300,7 +328,9 @@ static int cmd_copy(unsigned int seconds)
 		ok(0, "usemem of at least 64 MiB in sysfs (%llu)", use_len);
 		return 1;
 	}
-	if (pipe(pipefd))
+	prog = mmap(NULL, sizeof(*prog), PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (prog == MAP_FAILED || pipe(pipefd))
 		return 1;
 	pid = fork();
 	if (pid == 0) {
@@ -310,29 +340,46 @@ static int cmd_copy(unsigned int seconds)
 	}
 	close(pipefd[1]);
 	t0 = now_ms();
-	limit = (seconds + 20) * 1000.0;
-	while (now_ms() - t0 < limit) {
-		pid_t w = waitpid(pid, &status, WNOHANG);
-
-		if (w == pid) {
+	last = t0;
+	/* No operation for 60 s while running, or a 600 s close: stuck. */
+	for (;;) {
+		if (waitpid(pid, &status, WNOHANG) == pid) {
 			done = 1;
 			break;
 		}
+		now = now_ms();
+		ops = __atomic_load_n(&prog->ops, __ATOMIC_RELAXED);
+		ph = __atomic_load_n(&prog->phase, __ATOMIC_ACQUIRE);
+		if (ops != seen || ph != phase) {
+			seen = ops;
+			phase = ph;
+			last = now;
+		}
+		quiet = phase == PH_RUN ? 60e3 : 600e3;
+		if (now - last > quiet || now - t0 > (seconds + 600) * 1e3)
+			break;
 		usleep(100000);
 	}
 	if (!done) {
-		ok(0, "%s: threads finish (stuck after %.0f s)", what,
-		   (now_ms() - t0) / 1000);
+		ok(0, "%s: threads finish (%s after %.0f s, %lu operations, none for %.0f s)",
+		   what, phase == PH_RUN ? "stuck" : "device close stuck",
+		   (now_ms() - t0) / 1000, seen, (now_ms() - last) / 1000);
 		show_stuck(pid);
 		kill(pid, SIGKILL);
-		usleep(500000);
-		ok(waitpid(pid, &status, WNOHANG) == pid,
-		   "the stuck process dies on SIGKILL");
+		for (i = 0; i < 300 && !done; i++) {
+			done = waitpid(pid, &status, WNOHANG) == pid;
+			usleep(100000);
+		}
+		ok(done, "the stuck process dies on SIGKILL (within 30 s)");
 		return 3;	/* the device is lost: the caller must not unbind */
 	}
+	now = prog->phase == PH_CLOSED ? prog->t_joined : now_ms();
 	ok(WIFEXITED(status) && !WEXITSTATUS(status),
-	   "%s: threads finish (%.1f s for %u s of work)", what,
-	   (now_ms() - t0) / 1000, seconds);
+	   "%s: threads finish (%.1f s for %u s of work, %lu operations)", what,
+	   (now - t0) / 1000, seconds, prog->ops);
+	if (prog->phase == PH_CLOSED)
+		printf("# closing the device took %.1f s\n",
+		       (prog->t_closed - prog->t_joined) / 1000);
 	out = fdopen(pipefd[0], "r");
 	while (out && fgets(line, sizeof(line), out)) {
 		if (sscanf(line, "RESULT %lu %lu %lu %lu %lu", &r, &w, &t, &bad,
