@@ -15,8 +15,9 @@
 #   tests/bench/dkms-time.sh [--kernels "arm64/6.1 arm64/6.12 ..."] [--tap]
 #
 # Prints one TAP line per kernel ("not ok" only when a build fails), then a
-# Markdown table | kernel | release | compiler | cold s | cached s | probes |
-# (--tap: as "# " lines).
+# Markdown table | kernel | release | compiler | cold s (CPU s) | cached s
+# (CPU s) | probes | (--tap: as "# " lines): wall seconds, and in brackets
+# the CPU seconds (user + system) of the build's processes.
 
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -29,7 +30,7 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	--kernels) kernels=$2; shift ;;
 	--tap) tap=1 ;;
-	-h | --help) sed -n '3,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '3,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "dkms-time.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -43,21 +44,22 @@ rc=0
 rows=()
 
 # build DIR LOG [CACHE]: install the source into DIR, run MAKE[0] there;
-# prints the wall time in seconds (two decimals)
+# prints "WALL CPU": seconds of wall time and of CPU (user + system, the
+# build's processes), which the host's load inflates far less
 build() {
-	local dir=$1 log=$2 cache=${3:-} t0 t1
+	local dir=$1 log=$2 cache=${3:-} t TIMEFORMAT='%R %U %S'
 	"$NVGRACE_TOP/packaging/install-source.sh" "$dir" >/dev/null
-	t0=${EPOCHREALTIME/./}
 	# Headers and chroot are in place (see below): NG_SETUP_LOCKED keeps
 	# kernels.sh run from waiting, inside the clock, for another test
 	# run's downloads.
 	# shellcheck disable=SC2016 # KDIR and NG_KERNEL_RELEASE come from kernels.sh run
-	(cd "$dir" && env -u NVGRACE_PROBE_CACHE ${cache:+NVGRACE_PROBE_CACHE=$cache} \
+	{ time { (cd "$dir" && env -u NVGRACE_PROBE_CACHE ${cache:+NVGRACE_PROBE_CACHE=$cache} \
 		NG_SETUP_LOCKED="${NG_SETUP_LOCKED:-dkms-time}" \
 		"$ks" run "$series" "$arch" -- \
-		sh -c 'exec make -j"$1" KVER="$NG_KERNEL_RELEASE" KDIR="$KDIR"' sh "$jobs") >"$log" 2>&1 || return 1
-	t1=${EPOCHREALTIME/./}
-	printf '%d.%02d\n' $(((t1 - t0) / 1000000)) $(((t1 - t0) % 1000000 / 10000))
+		sh -c 'exec make -j"$1" KVER="$NG_KERNEL_RELEASE" KDIR="$KDIR"' sh "$jobs") \
+		>"$log" 2>&1; }; } 2>"$log.time" || return 1
+	read -r -a t <"$log.time"
+	awk -v r="${t[0]}" -v u="${t[1]}" -v s="${t[2]}" 'BEGIN { printf "%.1f %.1f\n", r, u + s }'
 }
 
 for k in $kernels; do
@@ -83,12 +85,14 @@ for k in $kernels; do
 		continue
 	fi
 	np=$(grep -c '^ *PROBE .*HAVE_' "$tmp/$series-$arch-cold.log" || true)
-	echo "ok - dkms build time $k ($rel, $tc): cold ${cold} s, probe results cached ${cached} s ($np probes)"
-	rows+=("| $k | $rel | $tc | $cold | $cached | $np |")
+	read -r cw cc <<<"$cold"
+	read -r kw kc <<<"$cached"
+	echo "ok - dkms build time $k ($rel, $tc): cold $cw s (CPU $cc s), probe results cached $kw s (CPU $kc s), $np probes"
+	rows+=("| $k | $rel | $tc | $cw ($cc) | $kw ($kc) | $np |")
 	rm -rf "$tmp/$series-$arch-cold" "$tmp/$series-$arch-cached"
 done
 {
-	echo "| kernel | release | compiler | cold s | cached s | probes |"
+	echo "| kernel | release | compiler | cold s (CPU s) | cached s (CPU s) | probes |"
 	echo "|---|---|---|---|---|---|"
 	for r in "${rows[@]}"; do echo "$r"; done
 	echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
