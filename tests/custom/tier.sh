@@ -7,7 +7,8 @@
 # custom-only ones (tests/custom/guest: KUnit, cdev) booted on each.
 #
 #   tier.sh [KEY...]      KEY: VERSION-PAGESIZE (default: 6.12-4k 6.12kp-4k
-#                         7.3-4k 7.3-64k 7.3-debug 6.12-debug); VERSION 6.12kp: 6.12 with the
+#                         6.12tr-4k 7.3-4k 7.3-64k 7.3-debug 6.12-debug);
+#                         VERSION 6.12kp: 6.12 with the
 #                         companion KVM series packaging/kernel-patches/6.12
 #                         (6.1kp, not in the default set: 6.1 with its series);
 #                         VERSION-debug (7.3-debug, 6.12-debug):
@@ -31,7 +32,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$NVGRACE_TOP
 
 keys=("$@")
-[ ${#keys[@]} -gt 0 ] || keys=(6.12-4k 6.12kp-4k 6.12tr-debug 7.3-4k 7.3-64k 7.3-debug 6.12-debug)
+[ ${#keys[@]} -gt 0 ] || keys=(6.12-4k 6.12kp-4k 6.12tr-4k 7.3-4k 7.3-64k 7.3-debug 6.12-debug)
 # What the tracker keys (6.12tr) run: every test of the driver's mappings.
 NG_TRACKER_TESTS='20-*,40-*,43-*,45-*,46-*,61-*,62-*'
 
