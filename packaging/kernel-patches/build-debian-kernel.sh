@@ -231,4 +231,11 @@ for f in "$workdir"/linux-*_"$pkgver"_"$arch".deb; do
 done
 [ -n "$debs" ] || die "no packages for $pkgver in $workdir after the build"
 say "built in $(((SECONDS - start) / 60)) min:$debs"
-say "install: apt install $out/linux-image-${release}_${pkgver}_$arch.deb $out/linux-headers-${release}_${pkgver}_$arch.deb"
+inst=''
+for p in linux-image linux-headers; do
+	f=$out/${p}-${release}_${pkgver}_$arch.deb
+	[ -e "$f" ] && inst="$inst $f"
+done
+say "install:${inst:+ apt install$inst}"
+[ -e "$out/linux-headers-${release}_${pkgver}_$arch.deb" ] ||
+	say "warning: no linux-headers package: DKMS cannot build nvgrace-dkms for this kernel on the target without one"
