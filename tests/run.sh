@@ -26,7 +26,10 @@
 #   custom   -                                 custom kernels (tests/custom),
 #                                              debug kernels included
 #   install  -                                 DKMS/deb install in two VMs
-#   bench    -                                 tests/bench/poison-latency.sh
+#   bench    -                                 tests/bench/tier.sh: the pack
+#                                              against mainline's driver in
+#                                              the same boot, dkms build
+#                                              times, poison latency
 #
 # make check runs tiers side by side where they do not wait on each other:
 # static and tools beside the build matrix, then the boot tier (two kernels
@@ -186,7 +189,7 @@ for tier in "${tiers[@]}"; do
 	vmm) run_tier vmm "${vmm_cmd[@]}" ;;
 	custom) run_tier custom tests/custom/tier.sh ;;
 	install) run_tier install tests/install/tier.sh ;;
-	bench) run_tier bench tests/bench/poison-latency.sh --tap ;;
+	bench) run_tier bench tests/bench/tier.sh ;;
 	esac
 done
 

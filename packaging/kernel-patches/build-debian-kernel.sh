@@ -146,6 +146,18 @@ fi
 pkg=$(dpkg-deb -f "$srcdeb" Package)
 srcver=$(dpkg-deb -f "$srcdeb" Version)
 [ "$pkg" = "linux-source-$series" ] || die "$srcdeb is $pkg, not linux-source-$series"
+# The packages "make bindeb-pkg" needs (the Build-Depends its generated
+# debian/control declares, and the compiler): checked before anything is
+# unpacked, so a missing one costs seconds, not the minute of unpacking.
+if [ $prepare = 0 ]; then
+	missing=''
+	for p in make gcc bc bison flex cpio kmod rsync dpkg-dev libelf-dev libssl-dev; do
+		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q ' installed$' ||
+			missing="$missing $p"
+	done
+	[ -z "$missing" ] || die "missing build dependencies:$missing (apt-get install$missing)"
+fi
+
 tree=$workdir/linux-source-$series
 if [ -e "$tree/.nvgrace-prepared" ] && [ "$(cat "$tree/.nvgrace-prepared")" = "$srcver" ]; then
 	say "reusing $tree ($pkg $srcver, already patched)"
@@ -183,8 +195,20 @@ grep -q 'KVM_ARM_CACHEABLE_PFNMAP_BACKPORT' "$tree/arch/arm64/include/asm/kvm_mm
 	die "the tree lacks the series' marker after apply.sh"
 say "prepared: $pkg $srcver + the companion series ($(grep -vc '^#' "$HERE/$series/series") patches), release $release"
 
+# From 6.12 on, the linux-headers package's scripts are built for the
+# target, so a cross build needs the target's libssl-dev too (the
+# nokernelheaders build profile of the kernel's debian/control). Without
+# it, build the image package only and say so.
+profiles=''
+if [ -n "$cross" ] && grep -q nokernelheaders "$tree/scripts/package/mkdebian" &&
+	! dpkg-query -W -f='${Status}\n' "libssl-dev:$arch" 2>/dev/null | grep -q ' installed$'; then
+	profiles=nokernelheaders
+	say "warning: no libssl-dev:$arch here, so no linux-headers package (DKMS on the target needs one: install libssl-dev:$arch, or build on an $arch host)"
+fi
+
 pkgver="${srcver}+nvgrace1"
 build=("${kmake[@]}" -j"$jobs" bindeb-pkg KDEB_PKGVERSION="$pkgver" KDEB_SOURCENAME="linux-nvgrace-$series")
+[ -z "$profiles" ] || build=(env DEB_BUILD_PROFILES="pkg.linux-nvgrace-$series.$profiles" "${build[@]}")
 if [ $prepare = 1 ]; then
 	say "build with (--prepare-only stops here):"
 	printf '  %q' "${build[@]}"

@@ -4,8 +4,9 @@
  * It knows nothing of how reports arrive or are recorded: the range's work
  * (records.c) calls nvgrace_poison_handle() for each pending record. It
  * waits out faults that checked before the record (the driver's
- * fault_lock), walks the mapping's VMAs, keeps those for which the driver's
- * pfn_to_vma_pgoff() says they map the PFN, zaps the huge-aligned block
+ * fault_lock), walks the range's VMAs (the mapping's i_mmap tree, or the
+ * driver's own list through its walk_vmas callback), keeps those for which
+ * the driver's pfn_to_vma_pgoff() says they map the PFN, zaps the huge-aligned block
  * around the page in each when zapping is safe (nvgrace_poison_zaps()) and
  * sends SIGBUS BUS_MCEERR_AO with the page's address to every early-kill
  * process mapping it (vm.memory_failure_early_kill, prctl(PR_MCE_KILL)).
@@ -29,6 +30,7 @@
 #include <linux/pid.h>
 #include <linux/printk.h>
 #include <linux/rbtree.h>
+#include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
@@ -44,10 +46,11 @@
  * process touching it then gets BUS_MCEERR_AR from the fault handler's
  * VM_FAULT_HWPOISON, but KVM refaults through fixup_user_fault(), which
  * turns VM_FAULT_HWPOISON into -EFAULT unless the kernel has the companion
- * patch 0006 (FIXUP_USER_FAULT_HWPOISON): KVM_RUN would fail and the VMM
- * would stop the VM for good. So by default pages are zapped only on such
- * kernels; elsewhere they stay mapped, as mainline's in-tree driver leaves
- * them, and only new mappings and read()/write() are refused.
+ * patch 0006 (FIXUP_USER_FAULT_HWPOISON: KVM alone then refaults through
+ * fixup_user_fault_hwpoison() and gets -EHWPOISON): KVM_RUN would fail and
+ * the VMM would stop the VM for good. So by default pages are zapped only
+ * on such kernels; elsewhere they stay mapped, as mainline's in-tree driver
+ * leaves them, and only new mappings and read()/write() are refused.
  */
 enum {
 	NVGRACE_ZAP_AUTO,
@@ -158,10 +161,76 @@ static void nvgrace_poison_zap(struct vm_area_struct *vma, unsigned long addr)
 /* A process mapping the poisoned page, to be signalled. */
 struct nvgrace_poison_victim {
 	struct list_head list;
-	struct mm_struct *mm;		/* compared only */
+	struct mm_struct *mm;		/* mmgrab()bed: compared only */
 	unsigned long addr;
 	struct task_struct *task;
 };
+
+/* One poisoned PFN's visit of the range's VMAs. */
+struct nvgrace_poison_visit {
+	struct nvgrace_pfn_space *space;
+	unsigned long pfn;
+	const struct mm_struct *signalled;
+	bool do_zap;
+	struct list_head victims;
+};
+
+/*
+ * One VMA that may map the PFN, with its i_mmap or mmap lock held: zap the
+ * page's block when zapping, and note the process to be signalled. The mm
+ * is grabbed so that comparing it with the processes' later cannot match a
+ * new mm at the same address.
+ */
+static void nvgrace_poison_visit_vma(struct vm_area_struct *vma, void *arg)
+{
+	struct nvgrace_poison_visit *w = arg;
+	struct nvgrace_poison_victim *v;
+	unsigned long addr;
+	pgoff_t pgoff;
+
+	if (w->space->pfn_to_vma_pgoff(vma, w->pfn, &pgoff))
+		return;
+	if (pgoff < vma->vm_pgoff)
+		return;
+	addr = vma->vm_start + ((pgoff - vma->vm_pgoff) << PAGE_SHIFT);
+	if (addr < vma->vm_start || addr >= vma->vm_end)
+		return;
+
+	if (w->do_zap)
+		nvgrace_poison_zap(vma, addr);
+
+	if (vma->vm_mm == w->signalled)
+		return;
+	v = kzalloc_obj(*v, GFP_KERNEL);
+	if (!v) {
+		pr_err("pfn %#lx: out of memory, a process mapping it is not signalled\n",
+		       w->pfn);
+		return;
+	}
+	mmgrab(vma->vm_mm);
+	v->mm = vma->vm_mm;
+	v->addr = addr;
+	list_add_tail(&v->list, &w->victims);
+}
+
+/*
+ * Every VMA of the range's mapping: the interval-tree helpers are not
+ * exported, and the driver's callback decides which VMAs map the PFN. The
+ * i_mmap lock keeps each VMA and its page tables (munmap() unlinks the VMA
+ * from the tree under it before freeing them).
+ */
+static void nvgrace_poison_walk_mapping(struct nvgrace_pfn_space *space,
+					struct nvgrace_poison_visit *w)
+{
+	struct address_space *mapping = space->mapping;
+	struct rb_node *rb;
+
+	i_mmap_lock_read(mapping);
+	for (rb = rb_first_cached(&mapping->i_mmap); rb; rb = rb_next(rb))
+		nvgrace_poison_visit_vma(rb_entry(rb, struct vm_area_struct,
+						  shared.rb), w);
+	i_mmap_unlock_read(mapping);
+}
 
 /*
  * vm.memory_failure_early_kill: the kernel keeps it to itself (not
@@ -239,70 +308,51 @@ static struct task_struct *nvgrace_early_thread(struct task_struct *p,
  * wait out faults that checked before the record, zap the page out of every
  * mapping when nvgrace_poison_zaps(), and signal every early-kill process
  * that maps it except the one in @signalled (the kernel signalled it).
+ *
+ * Locks, in order, none held by the caller: @space's fault_lock for write
+ * for an instant, released before anything else; then the VMAs: the
+ * mapping's i_mmap lock, or whatever the driver's walk_vmas takes (the
+ * VFIO driver: its walk mutex, each mm's mmap lock for read, its list
+ * lock); no lock at all while signalling.
  */
 void nvgrace_poison_handle(struct nvgrace_pfn_space *space, unsigned long pfn,
 			   const struct mm_struct *signalled)
 {
-	struct address_space *mapping = space->mapping;
+	struct nvgrace_poison_visit w = {
+		.space = space,
+		.pfn = pfn,
+		.signalled = signalled,
+		.do_zap = nvgrace_poison_zaps(),
+		.victims = LIST_HEAD_INIT(w.victims),
+	};
 	struct nvgrace_poison_victim *v, *tmp;
-	bool do_zap = nvgrace_poison_zaps();
 	bool sysctl_early;
 	struct task_struct *p;
-	struct rb_node *rb;
-	LIST_HEAD(victims);
 
-	/* Faults that checked before the record have mapped by now. */
-	if (space->fault_lock && do_zap) {
+	/*
+	 * Faults that checked before the record have mapped by now; later
+	 * ones see the record and refuse the page, so the zap below leaves
+	 * it unmapped for good.
+	 */
+	if (space->fault_lock && w.do_zap) {
 		down_write(space->fault_lock);
 		up_write(space->fault_lock);
 	}
 	sysctl_early = nvgrace_poison_sysctl_early_kill();
 
-	i_mmap_lock_read(mapping);
-	/*
-	 * Every VMA of the mapping: the interval-tree helpers are not
-	 * exported, and the driver's callback decides which VMAs map the PFN
-	 * (on kernels without a per-device inode the mapping is shared by
-	 * every anonymous-inode file).
-	 */
-	for (rb = rb_first_cached(&mapping->i_mmap); rb; rb = rb_next(rb)) {
-		struct vm_area_struct *vma =
-			rb_entry(rb, struct vm_area_struct, shared.rb);
-		unsigned long addr;
-		pgoff_t pgoff;
+	if (space->walk_vmas)
+		space->walk_vmas(space, nvgrace_poison_visit_vma, &w);
+	else
+		nvgrace_poison_walk_mapping(space, &w);
 
-		if (space->pfn_to_vma_pgoff(vma, pfn, &pgoff))
-			continue;
-		if (pgoff < vma->vm_pgoff)
-			continue;
-		addr = vma->vm_start + ((pgoff - vma->vm_pgoff) << PAGE_SHIFT);
-		if (addr < vma->vm_start || addr >= vma->vm_end)
-			continue;
-
-		if (do_zap)
-			nvgrace_poison_zap(vma, addr);
-
-		if (vma->vm_mm == signalled)
-			continue;
-		v = kzalloc_obj(*v, GFP_KERNEL);
-		if (!v) {
-			pr_err("pfn %#lx: out of memory, a process mapping it is not signalled\n",
-			       pfn);
-			continue;
-		}
-		v->mm = vma->vm_mm;
-		v->addr = addr;
-		list_add_tail(&v->list, &victims);
-	}
-
-	if (!list_empty(&victims)) {
+	if (!list_empty(&w.victims)) {
 		rcu_read_lock();
 		for_each_process(p) {
 			struct mm_struct *mm = READ_ONCE(p->mm);
 
 			if (!mm)
 				continue;
-			list_for_each_entry(v, &victims, list) {
+			list_for_each_entry(v, &w.victims, list) {
 				struct task_struct *t;
 
 				if (v->mm != mm || v->task)
@@ -314,9 +364,8 @@ void nvgrace_poison_handle(struct nvgrace_pfn_space *space, unsigned long pfn,
 		}
 		rcu_read_unlock();
 	}
-	i_mmap_unlock_read(mapping);
 
-	list_for_each_entry_safe(v, tmp, &victims, list) {
+	list_for_each_entry_safe(v, tmp, &w.victims, list) {
 		if (v->task) {
 			int ret;
 
@@ -335,9 +384,10 @@ void nvgrace_poison_handle(struct nvgrace_pfn_space *space, unsigned long pfn,
 			put_task_struct(v->task);
 		}
 		list_del(&v->list);
+		mmdrop(v->mm);
 		kfree(v);
 	}
-	if (!do_zap)
+	if (!w.do_zap)
 		pr_info_ratelimited("pfn %#lx: left mapped (zap=%s, no fixup_user_fault poison report in this kernel): new mappings and read/write are refused\n",
 				    pfn, nvgrace_zap_names[READ_ONCE(zap)]);
 }

@@ -25,6 +25,7 @@
 #include "sources.h"
 #include "records.h"
 #include "handler.h"
+#include "nvgrace-buildinfo.h"	/* build facts for modinfo */
 
 static int __init nvgrace_poison_init(void)
 {
@@ -64,9 +65,3 @@ module_exit(nvgrace_poison_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("Memory-failure routing for device memory without struct page");
 MODULE_VERSION(NVGRACE_VERSION);
-/* Build facts for modinfo (compat/gen-config.sh): see nvgrace-vfio doctor. */
-MODULE_INFO(nvgrace_kernel, NVGRACE_BUILD_KERNEL);
-MODULE_INFO(nvgrace_probes, NVGRACE_BUILD_PROBES);
-MODULE_INFO(nvgrace_probes_absent, NVGRACE_BUILD_PROBES_ABSENT);
-MODULE_INFO(nvgrace_features, NVGRACE_BUILD_FEATURES);
-MODULE_INFO(nvgrace_features_lost, NVGRACE_BUILD_FEATURES_LOST);

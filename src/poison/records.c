@@ -30,8 +30,11 @@
  * range's lock (irq-safe, nested inside the tree lock) protects its records.
  * Only the spinlocks are taken by nvgrace_poison_check(), and neither is
  * held while zapping or signalling, so the driver's fault path (mmap_lock,
- * then memory_lock, then check) cannot deadlock with the work (fault_lock,
- * then i_mmap_rwsem).
+ * then memory_lock, then check) cannot deadlock with the work, which takes
+ * fault_lock (memory_lock) for write and releases it before it takes
+ * anything else, then i_mmap_rwsem, or, through the driver's walk_vmas
+ * before v6.10, the driver's walk mutex, each mm's mmap_lock for read and
+ * the driver's list lock (src/vfio/tracker.c); no lock while signalling.
  */
 #define pr_fmt(fmt) "nvgrace-poison: " fmt
 

@@ -197,6 +197,9 @@ int nvgrace_poison_native_register(struct nvgrace_pfn_space *space)
 {
 	int ret;
 
+	/* The kernel finds the range's VMAs through the mapping only. */
+	if (!space->mapping)
+		return -EINVAL;
 	memset(&space->native, 0, sizeof(space->native));
 	space->native.node.start = space->pfn_first;
 	space->native.node.last = space->pfn_last;

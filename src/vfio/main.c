@@ -86,6 +86,7 @@
 #include "layout.h"
 #include "iocopy.h"
 #include "kvm.h"
+#include "nvgrace-buildinfo.h"	/* build facts for modinfo */
 
 /*
  * nvgrace-probes: vfio_device_ops_bind_iommufd
@@ -154,7 +155,8 @@ nvgrace_gpu_vfio_pci_register_pfn_range(struct nvgrace_vfio_device *nvdev,
 
 	space->pfn_first = PHYS_PFN(region->phys);
 	space->pfn_last = space->pfn_first + (region->length >> PAGE_SHIFT) - 1;
-	space->mapping = nvgrace_device_mapping(nvdev);
+	/* The device inode's mapping, or before v6.10 the tracker's list. */
+	nvgrace_tracker_space(nvdev, space);
 	space->pfn_to_vma_pgoff = nvgrace_gpu_pfn_to_vma_pgoff;
 	/* The fault path checks for poison and maps under memory_lock. */
 	space->fault_lock = &nvdev->core_device.memory_lock;
@@ -1298,9 +1300,6 @@ static int __init nvgrace_vfio_init(void)
 {
 	int ret;
 
-	ret = nvgrace_anon_mapping_init();
-	if (ret)
-		return ret;
 	ret = pci_register_driver(&nvgrace_gpu_vfio_pci_driver);
 	if (ret)
 		return ret;
@@ -1319,9 +1318,3 @@ module_exit(nvgrace_vfio_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("VFIO PCI variant driver for NVIDIA Grace GPUs with coherent device memory");
 MODULE_VERSION(NVGRACE_VERSION);
-/* Build facts for modinfo (compat/gen-config.sh): see nvgrace-vfio doctor. */
-MODULE_INFO(nvgrace_kernel, NVGRACE_BUILD_KERNEL);
-MODULE_INFO(nvgrace_probes, NVGRACE_BUILD_PROBES);
-MODULE_INFO(nvgrace_probes_absent, NVGRACE_BUILD_PROBES_ABSENT);
-MODULE_INFO(nvgrace_features, NVGRACE_BUILD_FEATURES);
-MODULE_INFO(nvgrace_features_lost, NVGRACE_BUILD_FEATURES_LOST);

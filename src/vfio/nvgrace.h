@@ -76,9 +76,10 @@ struct nvgrace_vfio_device {
 	 * the VMAs vfio-pci-core created itself on reset and memory disable.
 	 * This driver tracks its own VMAs and zaps them at the same points.
 	 */
-	struct mutex vma_lock;
+	struct mutex walk_lock;			/* one walk of the list */
+	struct mutex vma_lock;			/* the list */
 	struct list_head vma_list;
-	unsigned long zap_gen;
+	unsigned long zap_gen;			/* under walk_lock */
 	atomic_t faults_blocked;		/* reset or decode change */
 #endif
 };
@@ -134,9 +135,8 @@ void nvgrace_vma_close(struct vm_area_struct *vma);
 void nvgrace_zap_mappings(struct nvgrace_vfio_device *nvdev);
 void nvgrace_block_faults(struct nvgrace_vfio_device *nvdev);
 void nvgrace_unblock_faults(struct nvgrace_vfio_device *nvdev);
-int nvgrace_anon_mapping_init(void);
-struct address_space *
-nvgrace_device_mapping(struct nvgrace_vfio_device *nvdev);
+void nvgrace_tracker_space(struct nvgrace_vfio_device *nvdev,
+			   struct nvgrace_pfn_space *space);
 
 static inline bool nvgrace_faults_blocked(struct nvgrace_vfio_device *nvdev)
 {
@@ -174,15 +174,12 @@ static inline void nvgrace_unblock_faults(struct nvgrace_vfio_device *nvdev)
 {
 }
 
-static inline int nvgrace_anon_mapping_init(void)
+/* nvgrace-poison walks the device inode's mapping, which holds ours. */
+static inline void nvgrace_tracker_space(struct nvgrace_vfio_device *nvdev,
+					 struct nvgrace_pfn_space *space)
 {
-	return 0;
-}
-
-static inline struct address_space *
-nvgrace_device_mapping(struct nvgrace_vfio_device *nvdev)
-{
-	return nvdev->core_device.vdev.inode->i_mapping;
+	space->mapping = nvdev->core_device.vdev.inode->i_mapping;
+	space->walk_vmas = NULL;
 }
 
 static inline bool nvgrace_faults_blocked(struct nvgrace_vfio_device *nvdev)

@@ -5,14 +5,13 @@
  * unmap_mapping_range()"). There vfio-pci-core zaps on reset and memory
  * disable only the VMAs it created itself; this driver tracks its VMAs
  * (mmap(), and the copies vm_ops->open() sees) and zaps them at the same
- * points, keeping faults blocked meanwhile. On later kernels the core zaps
- * the device inode's mappings, ours included, and nvgrace.h makes all of
- * this empty inline functions.
+ * points, keeping faults blocked meanwhile, and nvgrace-poison finds through
+ * it the VMAs mapping a poisoned page (its walk_vmas). On later kernels the
+ * core zaps the device inode's mappings, ours included, nvgrace-poison walks
+ * that inode's mapping, and nvgrace.h makes all of this empty inline
+ * functions.
  */
 
-#include <linux/anon_inodes.h>
-#include <linux/file.h>
-#include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/pci.h>
@@ -69,16 +68,29 @@ void nvgrace_vma_close(struct vm_area_struct *vma)
 }
 
 /*
- * Zap every mapping of the device memory. Page tables may only be walked
- * with the owning mm's mmap lock held, and vm_ops->close() runs under that
- * lock and takes vma_lock, so vma_lock is dropped around taking it: one mm
- * at a time, marking the VMAs done with a generation number.
+ * Call @fn for every tracked VMA, with its mm's mmap lock held for read and
+ * the VMA checked still in its mm. Page tables may only be walked with the
+ * owning mm's mmap lock held: munmap() frees them (free_pgtables()) before
+ * vm_ops->close() takes the VMA off the list, so a VMA on the list may
+ * have none left; vma_lookup() under the mmap lock tells, as munmap()
+ * detaches the VMA under the lock taken for write. vm_ops->close() runs
+ * under the mmap lock and takes vma_lock, so vma_lock is dropped around
+ * taking the mmap lock: one mm at a time, marking the VMAs done with a
+ * generation number. walk_lock makes one walk at a time use the marks.
+ *
+ * Lock order: walk_lock, then an mm's mmap lock (read), then vma_lock.
+ * Neither driver lock is taken under memory_lock, nor walk_lock under an
+ * mmap lock (mmap(), open() and close() take only vma_lock).
  */
-void nvgrace_zap_mappings(struct nvgrace_vfio_device *nvdev)
+static void nvgrace_walk_mappings(struct nvgrace_vfio_device *nvdev,
+				  void (*fn)(struct vm_area_struct *vma,
+					     void *arg),
+				  void *arg)
 {
 	struct nvgrace_vma *t;
 	unsigned long gen;
 
+	mutex_lock(&nvdev->walk_lock);
 	mutex_lock(&nvdev->vma_lock);
 	gen = ++nvdev->zap_gen;
 	for (;;) {
@@ -87,6 +99,7 @@ void nvgrace_zap_mappings(struct nvgrace_vfio_device *nvdev)
 		list_for_each_entry(t, &nvdev->vma_list, node) {
 			if (t->gen == gen)
 				continue;
+			/* A VMA on the list keeps its mm allocated. */
 			if (mmget_not_zero(t->vma->vm_mm)) {
 				mm = t->vma->vm_mm;
 				break;
@@ -96,7 +109,7 @@ void nvgrace_zap_mappings(struct nvgrace_vfio_device *nvdev)
 		}
 		mutex_unlock(&nvdev->vma_lock);
 		if (!mm)
-			return;
+			break;
 
 		mmap_read_lock(mm);
 		mutex_lock(&nvdev->vma_lock);
@@ -108,14 +121,38 @@ void nvgrace_zap_mappings(struct nvgrace_vfio_device *nvdev)
 			t->gen = gen;
 			/* Skip a VMA munmap() has already detached. */
 			if (vma_lookup(mm, vma->vm_start) == vma)
-				zap_vma_ptes(vma, vma->vm_start,
-					     vma->vm_end - vma->vm_start);
+				fn(vma, arg);
 		}
 		mutex_unlock(&nvdev->vma_lock);
 		mmap_read_unlock(mm);
 		mmput(mm);
 		mutex_lock(&nvdev->vma_lock);
 	}
+	mutex_unlock(&nvdev->walk_lock);
+}
+
+static void nvgrace_zap_vma(struct vm_area_struct *vma, void *arg)
+{
+	zap_vma_ptes(vma, vma->vm_start, vma->vm_end - vma->vm_start);
+}
+
+/* Zap every mapping of the device memory. */
+void nvgrace_zap_mappings(struct nvgrace_vfio_device *nvdev)
+{
+	nvgrace_walk_mappings(nvdev, nvgrace_zap_vma, NULL);
+}
+
+/*
+ * nvgrace-poison's walk_vmas for this device's ranges: the VMAs of this
+ * driver only, where the i_mmap tree of the mapping VFIO device files share
+ * would hold every anonymous-inode file of the system. Its callback takes
+ * the page table locks and allocates, under vma_lock: nothing of ours.
+ */
+static void nvgrace_walk_vmas(struct nvgrace_pfn_space *space,
+			      void (*fn)(struct vm_area_struct *vma, void *arg),
+			      void *arg)
+{
+	nvgrace_walk_mappings(space->walk_data, fn, arg);
 }
 
 /*
@@ -126,9 +163,23 @@ void nvgrace_zap_mappings(struct nvgrace_vfio_device *nvdev)
  * again and it stayed mapped while the device was reset. So: block faults
  * (they wait, without their locks, see nvgrace_lock_ready()), wait out the
  * ones in flight (they hold memory_lock for read), zap; after the
- * operation zap again and unblock. A reset through a sibling device's fd
- * (a bus reset) gives this driver no hook before it: its mappings stay
- * until that reset is over, a limit of these kernels.
+ * operation zap again and unblock.
+ *
+ * A hot reset through a sibling device's fd is not covered, a limit of
+ * these kernels. It resets this device too: vfio-pci-core (6.1:
+ * vfio_pci_dev_set_hot_reset()) takes every device's memory_lock for
+ * write, ours included, then pci_reset_bus() calls each driver's
+ * err_handler->reset_prepare() and ->reset_done() (pci_dev_save_and_disable(),
+ * pci_dev_restore()). New faults wait on memory_lock, but pages mapped
+ * before stay mapped until the reset is over. Zapping from reset_prepare()
+ * would take each mm's mmap lock under memory_lock held for write, the
+ * reverse of the fault path (mmap lock, then memory_lock for read): a fault
+ * waiting for memory_lock with its mmap lock held and an munmap() queued
+ * for that mmap lock would block the zap's mmap_read_lock() for good, and
+ * with it the reset. A trylock would make the zap best-effort, which is no
+ * guarantee. Mainline's nvgrace-gpu on 6.8 and 6.9 has the same gap and a
+ * wider one: it maps usemem with remap_pfn_range() at mmap() time and the
+ * core of those kernels never zaps it, on any reset.
  */
 void nvgrace_block_faults(struct nvgrace_vfio_device *nvdev)
 {
@@ -146,46 +197,35 @@ void nvgrace_unblock_faults(struct nvgrace_vfio_device *nvdev)
 	atomic_dec(&nvdev->faults_blocked);
 }
 
-/* The address space all anon-inode files (so VFIO device files) share. */
-static struct address_space *nvgrace_anon_mapping;
-
-int nvgrace_anon_mapping_init(void)
+/* How nvgrace-poison finds the VMAs mapping @space: this list. */
+void nvgrace_tracker_space(struct nvgrace_vfio_device *nvdev,
+			   struct nvgrace_pfn_space *space)
 {
-	static const struct file_operations fops = { .owner = THIS_MODULE };
-	struct file *file;
-
-	file = anon_inode_getfile("[nvgrace]", &fops, NULL, O_RDONLY);
-	if (IS_ERR(file))
-		return PTR_ERR(file);
-	nvgrace_anon_mapping = file->f_mapping;
-	fput(file);
-	return 0;
-}
-
-struct address_space *
-nvgrace_device_mapping(struct nvgrace_vfio_device *nvdev)
-{
-	return nvgrace_anon_mapping;
+	space->mapping = NULL;
+	space->walk_vmas = nvgrace_walk_vmas;
+	space->walk_data = nvdev;
 }
 
 void nvgrace_tracker_init(struct nvgrace_vfio_device *nvdev)
 {
+	mutex_init(&nvdev->walk_lock);
 	mutex_init(&nvdev->vma_lock);
 	INIT_LIST_HEAD(&nvdev->vma_list);
 }
 
 /*
- * A new mapping of the device memory (mmap()): track it. The file must be
- * a VFIO device file, whose mappings hang off the anon-inode address space:
- * zapping and poison handling find the VMAs through it.
+ * A new mapping of the device memory (mmap()): track it. Any file of the
+ * device will do: the group's device file (an anon-inode file) and, from
+ * v6.6 with CONFIG_VFIO_DEVICE_CDEV, the cdev (/dev/vfio/devices/vfioN,
+ * iommufd), whose f_mapping is the character device inode's. Both reach
+ * this driver's mmap() through vfio_device_fops, and zapping and poison
+ * handling find the VMA on this list, whatever the file.
  */
 int nvgrace_track_vma(struct nvgrace_vfio_device *nvdev,
 		      struct vm_area_struct *vma)
 {
 	struct nvgrace_vma *t;
 
-	if (vma->vm_file->f_mapping != nvgrace_anon_mapping)
-		return -ENODEV;
 	t = kmalloc_obj(*t, GFP_KERNEL);
 	if (!t)
 		return -ENOMEM;

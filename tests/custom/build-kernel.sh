@@ -9,7 +9,8 @@
 # out-of-tree modules:
 #   make -C <builddir> M=<dir> ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-
 #
-#   VERSION   6.12 (linux-source-6.12 from bookworm-security)
+#   VERSION   6.1  (linux-source-6.1 from bookworm-security)
+#             6.12 (linux-source-6.12 from bookworm-security)
 #             7.3  (linux-source-7.3 from trixie-backports)
 #   PAGESIZE  4k | 64k
 #   debug     also apply config/debug.fragment (lockdep, KASAN, UBSAN,
@@ -37,8 +38,16 @@
 #       build.log   make output             key.txt what the hash covers
 #       complete    stamp: the build finished and passed the config check
 # <hash12> covers: package name+version, page size, every fragment applied
-# (name and contents), every patch (name and contents), the cross compiler's
-# version and this script's recipe revision.
+# (name and contents), config/v<VERSION>.omit if there is one, every patch
+# (name and contents), the cross compiler's version and this script's recipe
+# revision.
+#
+# config/v<VERSION>.omit lists symbols whose base.fragment lines are left
+# out for that version: symbols the tree does not have (6.1: no IOMMUFD,
+# VFIO cdev, in-tree nvgrace-gpu, ...) or that config/v<VERSION>.fragment
+# sets in another form. The build fails if a listed symbol is in the tree's
+# Kconfig files and v<VERSION>.fragment has no line for it, so the list
+# cannot hide a symbol olddefconfig dropped.
 
 set -euo pipefail
 
@@ -50,7 +59,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/../lib/common.sh"
 
 usage() {
-	msg "usage: $0 VERSION PAGESIZE [debug]   (VERSION: 6.12 | 7.3, PAGESIZE: 4k | 64k)"
+	msg "usage: $0 VERSION PAGESIZE [debug]   (VERSION: 6.1 | 6.12 | 7.3, PAGESIZE: 4k | 64k)"
 	exit 2
 }
 
@@ -63,7 +72,7 @@ case $VARIANT in
 *) usage ;;
 esac
 case $VERSION in
-6.12) SUITE=bookworm-security ;;
+6.1 | 6.12) SUITE=bookworm-security ;;
 7.3) SUITE=trixie-backports ;;
 *) usage ;;
 esac
@@ -137,6 +146,13 @@ FRAGMENTS+=("$CFGDIR/$PAGESIZE.fragment")
 for f in "${FRAGMENTS[@]}"; do
 	[ -f "$f" ] || die "missing config fragment $f"
 done
+OMIT=$CFGDIR/v$VERSION.omit
+[ -f "$OMIT" ] || OMIT=
+# omit_syms: the symbols config/v<VERSION>.omit lists (CONFIG_ prefix
+# optional, '#' comments).
+omit_syms() {
+	sed -e 's/#.*//' -e 's/^[[:space:]]*CONFIG_//' -e 's/[[:space:]]//g' "$OMIT" | grep -v '^$'
+}
 
 PATCHES=()
 if [ -n "${NVGRACE_KPATCHES:-}" ]; then
@@ -165,6 +181,8 @@ key_inputs() {
 	for f in "${FRAGMENTS[@]}"; do
 		printf 'fragment %s %s\n' "$(basename "$f")" "$(sha256sum <"$f" | cut -d' ' -f1)"
 	done
+	[ -z "$OMIT" ] ||
+		printf 'omit %s %s\n' "$(basename "$OMIT")" "$(sha256sum <"$OMIT" | cut -d' ' -f1)"
 	for f in ${PATCHES[@]+"${PATCHES[@]}"}; do
 		printf 'patch %s %s\n' "$(basename "$f")" "$(sha256sum <"$f" | cut -d' ' -f1)"
 	done
@@ -255,6 +273,23 @@ check_config() {
 rm -f "$KEYDIR/complete"
 mkdir -p "$B"
 : >"$LOG"
+
+# base.fragment lines this version leaves out: each symbol missing from the
+# tree's Kconfig files or set by v<VERSION>.fragment.
+if [ -n "$OMIT" ]; then
+	alt=$(omit_syms | paste -sd'|')
+	[ -n "$alt" ] || die "$OMIT lists no symbol"
+	vfrag=$CFGDIR/v$VERSION.fragment
+	present=$(find "$S" -name 'Kconfig*' -type f -print0 |
+		xargs -0 grep -hE "^[[:space:]]*(menu)?config[[:space:]]+($alt)[[:space:]]*$" |
+		awk '{print $2}' | sort -u) || true # grep: no match
+	for sym in $present; do
+		grep -qE "^(# )?CONFIG_${sym}[= ]" "$vfrag" 2>/dev/null ||
+			die "$(basename "$OMIT"): $PKG $PKGVER has $sym and $(basename "$vfrag") does not set it"
+	done
+	grep -vE "^(# )?CONFIG_($alt)[= ]" "$CFGDIR/base.fragment" >"$KEYDIR/base.fragment"
+	FRAGMENTS[0]=$KEYDIR/base.fragment
+fi
 msg "custom kernel $KEY: $PKG $PKGVER, $PAGESIZE pages${PATCHES[0]:+, ${#PATCHES[@]} patch(es)}"
 msg "  build dir $B"
 msg "  log       $LOG"

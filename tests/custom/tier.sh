@@ -8,12 +8,19 @@
 #
 #   tier.sh [KEY...]      KEY: VERSION-PAGESIZE (default: 6.12-4k 6.12kp-4k
 #                         7.3-4k 7.3-64k 7.3-debug 6.12-debug); VERSION 6.12kp: 6.12 with the
-#                         companion KVM series packaging/kernel-patches/6.12;
+#                         companion KVM series packaging/kernel-patches/6.12
+#                         (6.1kp, not in the default set: 6.1 with its series);
 #                         VERSION-debug (7.3-debug, 6.12-debug):
 #                         4K pages plus config/debug.fragment (lockdep, KASAN,
 #                         UBSAN, KFENCE, ...), booted with panic_on_warn, the
 #                         stress test in its full form (NVGRACE_STRESS=quick
-#                         for the short one)
+#                         for the short one); VERSION 6.12tr (6.12tr-4k,
+#                         6.12tr-debug): the pack built as for a kernel
+#                         before v6.10 (NVGRACE_PROBE_DISABLE=vfio_device_inode:
+#                         the driver's own mapping list, nvgrace-poison's
+#                         walk over it) on a kernel that has the VFIO cdev,
+#                         booted with the driver's mapping, reset and poison
+#                         tests only ($NG_TRACKER_TESTS)
 #
 # Output: TAP lines ("ok - custom/7.3-4k: ..."); exit 0 when nothing failed.
 
@@ -24,7 +31,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$NVGRACE_TOP
 
 keys=("$@")
-[ ${#keys[@]} -gt 0 ] || keys=(6.12-4k 6.12kp-4k 7.3-4k 7.3-64k 7.3-debug 6.12-debug)
+[ ${#keys[@]} -gt 0 ] || keys=(6.12-4k 6.12kp-4k 6.12tr-debug 7.3-4k 7.3-64k 7.3-debug 6.12-debug)
+# What the tracker keys (6.12tr) run: every test of the driver's mappings.
+NG_TRACKER_TESTS='20-*,40-*,43-*,45-*,46-*,61-*,62-*'
 
 failed=0
 # The companion KVM series still apply to their Debian trees (no build).
@@ -43,12 +52,17 @@ for key in "${keys[@]}"; do
 	fi
 	# What KVM does with cacheable PFNMAP (tests/custom/guest/70-*): the
 	# series' own kernel, mainline from 6.17, or neither.
-	kp=${NVGRACE_KPATCHES:-} kvm=unpatched
+	kp=${NVGRACE_KPATCHES:-} kvm=unpatched packargs=() only=()
 	case $ver in
 	*kp)
 		ver=${ver%kp}
 		kp=$top/packaging/kernel-patches/$ver
 		kvm=patched
+		;;
+	*tr)
+		ver=${ver%tr}
+		packargs=(NVGRACE_PROBE_DISABLE=vfio_device_inode)
+		only=(--only "$NG_TRACKER_TESTS")
 		;;
 	*) [ "$(printf '%s\n' 6.17 "$ver" | sort -V | head -n1)" = 6.17 ] && kvm=native ;;
 	esac
@@ -65,7 +79,7 @@ for key in "${keys[@]}"; do
 	(cd "$top" && git ls-files -co --exclude-standard -- Makefile Kbuild dkms.conf src compat tests/modules |
 		tar -cf - -T -) | tar -xf - -C "$build"
 	if make -C "$build" -j2 KDIR="$kdir" ARCH=arm64 \
-		CROSS_COMPILE=aarch64-linux-gnu- W=1 NVGRACE_TESTS=y >"$log" 2>&1 &&
+		CROSS_COMPILE=aarch64-linux-gnu- W=1 NVGRACE_TESTS=y "${packargs[@]}" >"$log" 2>&1 &&
 		[ -e "$build/nvgrace-kunit.ko" ]; then
 		echo "ok - $name: pack and KUnit module build"
 	else
@@ -78,7 +92,7 @@ for key in "${keys[@]}"; do
 	"$top/tests/boot/boot.sh" --arch arm64 --name "$name" \
 		--kernel "$kdir/arch/arm64/boot/Image" --modules "$build" \
 		--bin "$bins" --tests "$top/tests/guest" --tests "$here/guest" \
-		--timeout "$btimeout" --test-timeout "$ttimeout" \
+		--timeout "$btimeout" --test-timeout "$ttimeout" "${only[@]}" \
 		--append "nvgrace.kvm=$kvm${dbg_append:+ $dbg_append}" ||
 		failed=1
 

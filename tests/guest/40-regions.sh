@@ -34,10 +34,12 @@ diag "usemem 1 GiB first touch: $pte PTE-block faults, $pmd PMD faults, $pud PUD
 echo "# NVGRACE-METRIC faults_usemem pte=$pte pmd=$pmd pud=$pud orders=$orders"
 pmdsz=$("$NG_BIN/vfio-mem" pmdsize)
 blocks=$((1073741824 / pmdsz))
+gib=$(($(nv_attr usemem | cut -d' ' -f2) >> 30))
 case $orders in
 *pud*)
-	# 1 GiB usemem, 1 GiB-aligned: one PUD mapping
-	check "usemem mapped with a PUD (1 GiB) mapping" test "$pud" -ge 1 -a "$pte" -eq 0
+	# usemem mapped at a 1 GiB-aligned VA: one PUD mapping per GiB
+	check "usemem mapped with PUD (1 GiB) mappings: $gib faults for $gib GiB" \
+		test "$pud" -eq "$gib" -a "$pte" -eq 0 -a "$pmd" -eq 0
 	;;
 *pmd*)
 	check "usemem mapped with PMD ($((pmdsz >> 20)) MiB) mappings: $blocks faults for 1 GiB" \

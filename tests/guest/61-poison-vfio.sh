@@ -7,7 +7,9 @@
 # the companion patch 0006) or zapped with AR on a later touch
 # (zap=always), AR for a new mapping, EIO from the driver's read(),
 # neighbours in the same huge block readable, another page's mapper not
-# signalled; inject-vs-fault race; the kernel's own memory_failure(); the
+# signalled; futex and VFIO type1 pinning of a poisoned page get EFAULT
+# where the driver refuses it (only KVM is told EHWPOISON, patch 0006);
+# inject-vs-fault race; the kernel's own memory_failure(); the
 # ranges registered at open and released at close, the poison records kept
 # across close and reopen until a write of 0 to nvgrace/poisoned or unbind.
 # shellcheck source=tests/guest/lib.inc
@@ -51,6 +53,17 @@ if [ $((4 * blk + blk)) -le "$len" ]; then
 		"$(nv_attr poisoned)/$(nv_attr poisoned_list)" "1/$ppfn"
 	# shellcheck disable=SC2086
 	"$NG_BIN/poison-test" $args --label "vfio reopened: " page $poff poisoned
+	# Kernel callers of fixup_user_fault() other than KVM (futex, VFIO
+	# type1 pinning) keep EFAULT for a page the driver refuses as
+	# poisoned: the companion patch 0006 tells only KVM (EHWPOISON).
+	# shellcheck disable=SC2086
+	"$NG_BIN/poison-test" $args --zap $want_zap --label "vfio reopened: " fixup $poff
+	if [ $want_zap -eq 0 ]; then
+		echo always >/sys/module/nvgrace_poison/parameters/zap
+		# shellcheck disable=SC2086
+		"$NG_BIN/poison-test" $args --zap 1 --label "vfio reopened, zap=always: " fixup $poff
+		echo auto >/sys/module/nvgrace_poison/parameters/zap
+	fi
 	if echo 1 >"/sys/bus/pci/devices/$GPU/nvgrace/poisoned" 2>/dev/null; then
 		nok "nvgrace/poisoned refuses a write of 1"
 	else

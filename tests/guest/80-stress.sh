@@ -16,7 +16,8 @@
 #   nvgrace.copyfaults=1   I/O whose user copy faults: fresh buffers, a
 #                          userfaultfd buffer, a mapping of the same device
 #                          (deadlocks a driver that copies under memory_lock
-#                          while other threads mmap/munmap and toggle/reset)
+#                          while other threads mmap/munmap and toggle/reset);
+#                          the default in both forms, =0 turns it off
 # shellcheck source=tests/guest/lib.inc
 . /nvgrace/tests/lib.inc
 
@@ -50,7 +51,7 @@ off)
 	;;
 esac
 args="--seconds $secs --ops $ops --session $session --hang $hang"
-[ "$copyfaults" = 1 ] && args="$args --copy-faults"
+[ "${copyfaults:-1}" = 1 ] && args="$args --copy-faults"
 diag "stress form $form: $args"
 
 # Reports of the kernel's checkers (lockdep, KASAN, UBSAN, KFENCE, object

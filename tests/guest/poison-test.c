@@ -17,15 +17,33 @@
  *   poison-test [options] race N    N injections while two processes keep
  *                                   faulting the same window
  *   poison-test [options] bench N   injection -> SIGBUS latency, N samples
+ *   poison-test [options] nomem     an injection while failslab and
+ *                                   fail_page_alloc fail every allocation
+ *                                   of the injecting task: recorded, AO to
+ *                                   it (early kill, it maps the page),
+ *                                   zapped or left mapped as --zap says,
+ *                                   EIO on pread, nothing dropped, and no
+ *                                   allocation tried by the report
  *   poison-test [options] page OFF poisoned|clean
  *                                   a fresh mapping of the page at OFF: a
  *                                   poisoned page gives BUS_MCEERR_AR on
  *                                   touch and EIO on pread, a clean one
  *                                   reads (records kept across close)
+ *   poison-test [options] fixup OFF  the poisoned page at OFF reached by
+ *                                   kernel callers of fixup_user_fault()
+ *                                   other than KVM: a private futex
+ *                                   (FUTEX_WAKE_OP) and, with --vfio, VFIO
+ *                                   type1 pinning (VFIO_IOMMU_MAP_DMA). Where
+ *                                   the fault handler refuses the page to
+ *                                   them (--zap 1) they fail with EFAULT,
+ *                                   never EHWPOISON: only KVM's caller is
+ *                                   told about poison (companion patch
+ *                                   0006); elsewhere (--zap 0) they succeed
  *
  * Options:
  *   --dev PATH        device file to map (e.g. /dev/nvgrace-poison-test)
  *   --vfio BDF        or a VFIO device, opened through the group uAPI
+ *   --cdev BDF        or a VFIO device, opened through its cdev and iommufd
  *   --off BYTES       file offset of the range
  *   --len BYTES       length of the range
  *   --pfn PFN         PFN of the range's first page
@@ -46,8 +64,11 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
+
+#include <linux/futex.h>
 
 #include "vfio-open.h"
 
@@ -69,6 +90,7 @@ static int pshift;
 static unsigned long blk;		/* PMD-sized block */
 static const char *mf_file;
 static int zap = 1;
+static int container = -1;	/* --vfio: the type1 container */
 
 /* The process's memory-failure kill policy (prctl PR_MCE_KILL). */
 enum policy { POL_DEFAULT, POL_EARLY, POL_LATE };
@@ -816,6 +838,243 @@ static int cmd_bench(int n)
 	return 0;
 }
 
+/* ---- nomem ---- */
+
+#define FAILSLAB	"/sys/kernel/debug/failslab"
+#define FAILPAGE	"/sys/kernel/debug/fail_page_alloc"
+
+/* One fault-injection attribute: its value for the test, the old one. */
+struct fattr {
+	const char *dir, *name, *val;
+	int optional;		/* only with FAULT_INJECTION_STACKTRACE_FILTER */
+	char old[40];
+	int saved;
+};
+
+#define FA(d, n, v)	{ .dir = (d), .name = (n), .val = (v) }
+#define FA_OPT(d, n, v)	{ .dir = (d), .name = (n), .val = (v), .optional = 1 }
+
+static struct fattr fattrs[] = {
+	FA(FAILSLAB, "interval", "1"),
+	FA(FAILSLAB, "times", "1000000"),
+	FA(FAILSLAB, "space", "0"),
+	FA(FAILSLAB, "verbose", "0"),
+	FA(FAILSLAB, "task-filter", "Y"),
+	FA(FAILSLAB, "ignore-gfp-wait", "N"),
+	FA(FAILSLAB, "cache-filter", "N"),
+	FA_OPT(FAILSLAB, "require-start", "0"),
+	FA_OPT(FAILSLAB, "require-end", "0xffffffffffffffff"),
+	FA_OPT(FAILSLAB, "reject-start", "0"),
+	FA_OPT(FAILSLAB, "reject-end", "0"),
+	FA(FAILPAGE, "interval", "1"),
+	FA(FAILPAGE, "times", "1000000"),
+	FA(FAILPAGE, "space", "0"),
+	FA(FAILPAGE, "verbose", "0"),
+	FA(FAILPAGE, "task-filter", "Y"),
+	FA(FAILPAGE, "ignore-gfp-wait", "N"),
+	FA(FAILPAGE, "ignore-gfp-highmem", "N"),
+	FA(FAILPAGE, "min-order", "0"),
+	FA_OPT(FAILPAGE, "require-start", "0"),
+	FA_OPT(FAILPAGE, "require-end", "0xffffffffffffffff"),
+	FA_OPT(FAILPAGE, "reject-start", "0"),
+	FA_OPT(FAILPAGE, "reject-end", "0"),
+	/* last: until the task filter is on, every task would be hit */
+	FA(FAILSLAB, "probability", "100"),
+	FA(FAILPAGE, "probability", "100"),
+};
+
+static int read_text(const char *file, char *buf, size_t len)
+{
+	int f = open(file, O_RDONLY);
+	ssize_t n;
+
+	if (f < 0)
+		return -1;
+	n = read(f, buf, len - 1);
+	close(f);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+/*
+ * Set the attributes in order (restore 0) or put the old values back in
+ * reverse order (restore 1); 0 or an errno.
+ */
+static int fattrs_apply(int restore)
+{
+	unsigned int i, n = ARRAY_SIZE(fattrs);
+	char path[128];
+	int err;
+
+	for (i = 0; i < n; i++) {
+		struct fattr *a = &fattrs[restore ? n - 1 - i : i];
+
+		snprintf(path, sizeof(path), "%s/%s", a->dir, a->name);
+		if (restore) {
+			if (a->saved && write_file(path, a->old))
+				diag("restore %s=%s failed", path, a->old);
+			continue;
+		}
+		if (read_text(path, a->old, sizeof(a->old))) {
+			if (a->optional && errno == ENOENT)
+				continue;
+			diag("read %s: %s", path, strerror(errno));
+			return errno;
+		}
+		a->saved = 1;
+		err = write_file(path, a->val);
+		if (err) {
+			diag("write %s=%s: %s", path, a->val, strerror(err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+/* Failures left to inject (failslab + fail_page_alloc "times"), -1 unreadable. */
+static long fail_budget(void)
+{
+	char a[40], b[40];
+
+	if (read_text(FAILSLAB "/times", a, sizeof(a)) ||
+	    read_text(FAILPAGE "/times", b, sizeof(b)))
+		return -1;
+	return atol(a) + atol(b);
+}
+
+/* The SIGBUS handler's stack while armed: locked in, nothing to fault. */
+static char altstack[256 << 10];
+
+/*
+ * An injection while failslab and fail_page_alloc fail every allocation of
+ * the injecting task (task-filter, make-it-fail): a report must not
+ * allocate, so it must be recorded, signalled and zapped (or left mapped)
+ * as without the failures, and nothing may be dropped.
+ */
+static int cmd_nomem(void)
+{
+	unsigned long woff = first + 8 * blk, poff = 5 * ps, v;
+	unsigned long pfn = pfn_of(woff + poff);
+	long b0, b1, b2, dropped0 = -1, dropped1 = -1;
+	char s[32], exp[64], d[32];
+	int inj, mif, ctl, ctl_err, err, n, l, f;
+	unsigned char *va;
+	ssize_t r;
+
+	if (woff + blk > flen) {
+		printf("ok - %sinject without memory # SKIP %lu bytes < 9 blocks of %lu\n",
+		       label, flen, blk);
+		return 0;
+	}
+	if (access("/proc/thread-self/make-it-fail", W_OK) ||
+	    access(FAILSLAB "/task-filter", W_OK) ||
+	    access(FAILPAGE "/task-filter", W_OK)) {
+		printf("ok - %sinject without memory # SKIP %s\n", label,
+		       "no failslab and fail_page_alloc debugfs in this kernel");
+		return 0;
+	}
+	va = map_at(woff, blk);
+	ok(!!va, "map a %lu KiB block", blk >> 10);
+	if (!va)
+		return 1;
+	put(va + poff, pattern(woff + poff));
+	put(va + poff + ps, pattern(woff + poff + ps));
+	ok(!touch(va + poff, &v) && v == pattern(woff + poff),
+	   "the page is mapped and reads its pattern");
+	/* This process maps the page and asks for early kill: AO expected. */
+	ok(!set_policy(POL_EARLY), "prctl(PR_MCE_KILL, early)");
+	{
+		stack_t ss = { .ss_sp = altstack, .ss_size = sizeof(altstack) };
+		struct sigaction sa = { .sa_sigaction = on_sigbus,
+					.sa_flags = SA_SIGINFO | SA_ONSTACK };
+
+		sigemptyset(&sa.sa_mask);
+		if (sigaltstack(&ss, NULL) || sigaction(SIGBUS, &sa, NULL))
+			diag("sigaltstack: %s", strerror(errno));
+	}
+	memset(&rec, 0, sizeof(rec));
+	if (!read_text("/sys/kernel/nvgrace_poison/dropped", d, sizeof(d)))
+		dropped0 = atol(d);
+
+	inj = open(INJECT, O_WRONLY);
+	mif = open("/proc/thread-self/make-it-fail", O_WRONLY);
+	l = snprintf(s, sizeof(s), "0x%lx\n", pfn);
+	if (inj < 0 || mif < 0) {
+		ok(0, "open %s and make-it-fail (%s)", INJECT, strerror(errno));
+		return 1;
+	}
+	err = fattrs_apply(0);
+	ok(!err, "failslab and fail_page_alloc: every allocation of the flagged task fails");
+	if (err) {
+		fattrs_apply(1);
+		return 1;
+	}
+	/* Nothing of ours may need a new page while armed. */
+	if (mlockall(MCL_CURRENT))
+		diag("mlockall: %s", strerror(errno));
+
+	/* A control: an open() in the armed task must fail. */
+	b0 = fail_budget();
+	n = pwrite(mif, "1", 1, 0);
+	ctl = open("/dev/null", O_RDONLY);
+	ctl_err = errno;
+	n += pwrite(mif, "0", 1, 0);
+	if (ctl >= 0)
+		close(ctl);
+	b1 = fail_budget();
+	/* The injection, armed. */
+	n += pwrite(mif, "1", 1, 0);
+	r = pwrite(inj, s, l, 0);
+	err = r == l ? 0 : errno;
+	n += pwrite(mif, "0", 1, 0);
+	b2 = fail_budget();
+	munlockall();
+	fattrs_apply(1);
+	close(mif);
+
+	ok(n == 4, "make-it-fail set and cleared around each step");
+	ok(ctl < 0 && ctl_err == ENOMEM && b1 < b0,
+	   "armed: open(/dev/null) fails with ENOMEM (%s), %ld allocations failed",
+	   ctl < 0 ? strerror(ctl_err) : "it opened", b0 - b1);
+	ok(!err, "inject pfn %#lx with every allocation failing: success (%s)",
+	   pfn, err ? strerror(err) : "ok");
+	ok(b2 == b1 && b1 >= 0,
+	   "the report allocated nothing in the injecting task (%ld allocations failed during it)",
+	   b1 - b2);
+	snprintf(exp, sizeof(exp), "0x%lx inject", pfn);
+	ok(file_has_line(POISONED, exp) == 1, "the page is recorded: debugfs poisoned lists '%s'",
+	   exp);
+	ok(rec.n_ao == 1 && rec.ao_addr == (unsigned long)va + poff && rec.ao_lsb == pshift,
+	   "the injecting process (early kill, maps the page) got one BUS_MCEERR_AO at the page (n=%d addr=%#lx)",
+	   rec.n_ao, rec.ao_addr);
+	f = touch(va + poff, &v);
+	if (zap)
+		ok(f && rec.n_ar == 1 && rec.ar_addr == (unsigned long)va + poff,
+		   "zapped: touching the page gives BUS_MCEERR_AR (faulted=%d n=%d)", f, rec.n_ar);
+	else
+		ok(!f && v == pattern(woff + poff) && !rec.n_ar,
+		   "left mapped (zap policy): touching the page reads it (faulted=%d)", f);
+	ok(!touch(va + poff + ps, &v) && v == pattern(woff + poff + ps),
+	   "the next page reads its pattern");
+	munmap(va, blk);
+	r = pread(fd, &v, sizeof(v), foff + woff + poff);
+	ok(r < 0 && errno == EIO, "pread of the page fails with EIO (%zd, %s)", r,
+	   r < 0 ? strerror(errno) : "data");
+	if (!read_text("/sys/kernel/nvgrace_poison/dropped", d, sizeof(d)))
+		dropped1 = atol(d);
+	ok(dropped0 >= 0 && dropped1 == dropped0, "no report dropped (dropped %ld -> %ld)",
+	   dropped0, dropped1);
+	err = write_file(INJECT, s);
+	ok(err == EHWPOISON, "injecting it again: EHWPOISON, the record is there (%s)",
+	   strerror(err));
+	close(inj);
+	signal(SIGBUS, SIG_DFL);
+	return 0;
+}
+
 /* ---- page ---- */
 
 static int cmd_page(unsigned long off, int poisoned)
@@ -855,17 +1114,96 @@ static int cmd_page(unsigned long off, int poisoned)
 	return 0;
 }
 
+/* ---- fixup ---- */
+
+/*
+ * FUTEX_WAKE_OP on a private futex adds 0 to *@uaddr2: the kernel's atomic
+ * op faults with page faults disabled, then fault_in_user_writeable() calls
+ * fixup_user_fault() and the syscall returns its error.
+ */
+static long futex_add0(unsigned int *uaddr2)
+{
+	static unsigned int word1;
+
+	return syscall(SYS_futex, &word1, FUTEX_WAKE_OP | FUTEX_PRIVATE_FLAG,
+		       0, (void *)0, uaddr2,
+		       FUTEX_OP(FUTEX_OP_ADD, 0, FUTEX_OP_CMP_EQ, 0));
+}
+
+static int cmd_fixup(unsigned long off)
+{
+	struct vfio_iommu_type1_dma_map map = { .argsz = sizeof(map) };
+	struct vfio_iommu_type1_dma_unmap unmap = { .argsz = sizeof(unmap) };
+	unsigned char *va, *page;
+	long r;
+	int e;
+
+	if (off + ps > flen) {
+		ok(0, "page offset %#lx inside the range", off);
+		return 1;
+	}
+	catch_sigbus();
+	va = map_at(off & ~(blk - 1), blk);
+	if (!va) {
+		ok(0, "map the block of page %#lx", off);
+		return 1;
+	}
+	page = va + (off & (blk - 1));
+
+	errno = 0;
+	r = futex_add0((unsigned int *)page);
+	e = errno;
+	if (zap)
+		ok(r < 0 && e == EFAULT,
+		   "page %#lx: futex (fixup_user_fault(), not KVM) fails with EFAULT, not EHWPOISON (%ld, %s)",
+		   off, r, r < 0 ? strerror(e) : "no error");
+	else
+		ok(r >= 0,
+		   "page %#lx: futex (fixup_user_fault(), not KVM) is served, the page is left to the hardware (%ld, %s)",
+		   off, r, r < 0 ? strerror(e) : "no error");
+
+	if (container >= 0) {
+		map.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
+		map.vaddr = (unsigned long)page;
+		map.iova = 1ULL << 32;
+		map.size = ps;
+		errno = 0;
+		r = ioctl(container, VFIO_IOMMU_MAP_DMA, &map);
+		e = errno;
+		if (zap)
+			ok(r < 0 && e == EFAULT,
+			   "page %#lx: VFIO type1 pinning (VFIO_IOMMU_MAP_DMA) fails with EFAULT, not EHWPOISON (%ld, %s)",
+			   off, r, r < 0 ? strerror(e) : "no error");
+		else
+			ok(r == 0,
+			   "page %#lx: VFIO type1 pinning (VFIO_IOMMU_MAP_DMA) maps it (%ld, %s)",
+			   off, r, r < 0 ? strerror(e) : "no error");
+		if (r == 0) {
+			unmap.iova = map.iova;
+			unmap.size = map.size;
+			if (ioctl(container, VFIO_IOMMU_UNMAP_DMA, &unmap))
+				diag("VFIO_IOMMU_UNMAP_DMA: %s", strerror(errno));
+		}
+	}
+	if (rec.n_ar || rec.n_ao)
+		diag("signals during the check: %d AR, %d AO", rec.n_ar, rec.n_ao);
+	munmap(va, blk);
+	return 0;
+}
+
 static void bad_usage(void)
 {
-	fprintf(stderr, "usage: poison-test (--dev PATH | --vfio BDF) --off BYTES --len BYTES\n"
+	fprintf(stderr, "usage: poison-test (--dev PATH | --vfio BDF | --cdev BDF)\n"
+		"         --off BYTES --len BYTES\n"
 		"         (--pfn PFN | --phys ADDR) [--first BYTES] [--mf FILE] [--label TEXT]\n"
-		"         [--zap 0|1] basic|native|race N|bench N|page OFF poisoned|clean\n");
+		"         [--zap 0|1] basic|native|race N|bench N|nomem|page OFF poisoned|clean|fixup OFF\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
 	const char *dev = NULL, *bdf = NULL;
+	int cdev = 0;
 	unsigned long phys = 0;
 	struct vfio_handle h;
 	int i;
@@ -874,9 +1212,11 @@ int main(int argc, char **argv)
 	for (i = 1; i < argc && argv[i][0] == '-'; i += 2) {
 		if (i + 1 >= argc)
 			bad_usage();
+		if (!strcmp(argv[i], "--cdev"))
+			cdev = 1;
 		if (!strcmp(argv[i], "--dev"))
 			dev = argv[i + 1];
-		else if (!strcmp(argv[i], "--vfio"))
+		else if (!strcmp(argv[i], "--vfio") || !strcmp(argv[i], "--cdev"))
 			bdf = argv[i + 1];
 		else if (!strcmp(argv[i], "--phys"))
 			phys = strtoul(argv[i + 1], NULL, 0);
@@ -913,12 +1253,14 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	} else {
-		if (vfio_open(bdf, &h)) {
-			ok(0, "open %s through VFIO: %s: %s", bdf,
-			   vfio_open_failed, strerror(errno));
+		if (cdev ? vfio_open_cdev(bdf, &h) : vfio_open(bdf, &h)) {
+			ok(0, "open %s through VFIO%s: %s: %s", bdf,
+			   cdev ? " (cdev)" : "", vfio_open_failed,
+			   strerror(errno));
 			return 1;
 		}
 		fd = h.device;
+		container = h.container;
 	}
 
 	if (!strcmp(argv[i], "basic"))
@@ -929,9 +1271,13 @@ int main(int argc, char **argv)
 		cmd_race(atoi(argv[i + 1]));
 	else if (!strcmp(argv[i], "bench") && i + 1 < argc)
 		cmd_bench(atoi(argv[i + 1]));
+	else if (!strcmp(argv[i], "nomem"))
+		cmd_nomem();
 	else if (!strcmp(argv[i], "page") && i + 2 < argc)
 		cmd_page(strtoul(argv[i + 1], NULL, 0),
 			 !strcmp(argv[i + 2], "poisoned"));
+	else if (!strcmp(argv[i], "fixup") && i + 1 < argc)
+		cmd_fixup(strtoul(argv[i + 1], NULL, 0));
 	else
 		bad_usage();
 	if (bdf)

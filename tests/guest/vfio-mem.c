@@ -661,66 +661,20 @@ static int cmd_ioeventfd(void)
 	return failures ? 1 : 0;
 }
 
-/*
- * The VFIO device cdev with iommufd (v6.6 uAPI). Defined here because the
- * guest programs build against older userspace headers; only the fields
- * every kernel accepts are used.
- */
-struct ng_bind_iommufd {
-	__u32 argsz, flags;
-	__s32 iommufd;
-	__u32 out_devid;
-};
-
-struct ng_attach_pt {
-	__u32 argsz, flags, pt_id;
-};
-
-struct ng_ioas_alloc {
-	__u32 size, flags, out_ioas_id;
-};
-
-#define NG_VFIO_DEVICE_BIND_IOMMUFD	_IO(VFIO_TYPE, VFIO_BASE + 18)
-#define NG_VFIO_DEVICE_ATTACH_PT	_IO(VFIO_TYPE, VFIO_BASE + 19)
-#define NG_IOMMU_IOAS_ALLOC		_IO(';', 0x81)
-
+/* The device through its cdev and iommufd (vfio-open.h), then usemem. */
 static int cmd_cdev(void)
 {
-	struct ng_bind_iommufd bind = { .argsz = sizeof(bind) };
-	struct ng_attach_pt attach = { .argsz = sizeof(attach) };
-	struct ng_ioas_alloc ioas = { .size = sizeof(ioas) };
-	char path[256], name[64] = "";
 	__u64 *m;
 	struct region r;
-	FILE *f;
-	int iommufd;
 
-	snprintf(path, sizeof(path),
-		 "ls /sys/bus/pci/devices/%s/vfio-dev/ 2>/dev/null", bdf);
-	f = popen(path, "r");
-	if (!f || !fgets(name, sizeof(name), f)) {
-		ok(0, "device has a VFIO cdev");
+	if (vfio_open_cdev(bdf, &h)) {
+		ok(0, "open %s through its VFIO cdev and iommufd: %s: %s", bdf,
+		   vfio_open_failed, strerror(errno));
+		vfio_close(&h);
 		return 1;
 	}
-	pclose(f);
-	name[strcspn(name, "\n")] = '\0';
-	snprintf(path, sizeof(path), "/dev/vfio/devices/%s", name);
-	h.container = -1;
-	h.group = -1;
-	h.device = open(path, O_RDWR);
-	ok(h.device >= 0, "open %s", path);
-	iommufd = open("/dev/iommu", O_RDWR);
-	ok(iommufd >= 0, "open /dev/iommu");
-	if (h.device < 0 || iommufd < 0)
-		return 1;
-	bind.iommufd = iommufd;
-	ok(!ioctl(h.device, NG_VFIO_DEVICE_BIND_IOMMUFD, &bind),
-	   "VFIO_DEVICE_BIND_IOMMUFD (%s)", strerror(errno));
-	ok(!ioctl(iommufd, NG_IOMMU_IOAS_ALLOC, &ioas), "IOMMU_IOAS_ALLOC (%s)",
-	   strerror(errno));
-	attach.pt_id = ioas.out_ioas_id;
-	ok(!ioctl(h.device, NG_VFIO_DEVICE_ATTACH_PT, &attach),
-	   "VFIO_DEVICE_ATTACH_IOMMUFD_PT (%s)", strerror(errno));
+	ok(1, "open %s through its VFIO cdev and iommufd (bind, IOAS, attach)",
+	   bdf);
 	if (region_of(4, &r)) {
 		ok(0, "usemem in sysfs");
 		return 1;
@@ -734,8 +688,7 @@ static int cmd_cdev(void)
 	ok(!touch(&m[4096], 1, MAGIC) && mem_read(&m[4096]) == MAGIC,
 	   "write and read back through the cdev mapping");
 	munmap((void *)m, 64ULL << 20);
-	close(h.device);
-	close(iommufd);
+	vfio_close(&h);
 	return failures ? 1 : 0;
 }
 

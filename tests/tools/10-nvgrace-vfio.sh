@@ -644,6 +644,11 @@ EOF
 	expect "vm: QEMU 9.2 lacks highmem-mmio-size: missing, exit 1" 1 "# missing QEMU 9.2: highmem-mmio-size needs 10.0"
 	NVGRACE_QEMU="echo QEMU emulator version 8.2.2" vt vm $GPU2
 	expect "vm: QEMU 8.2 lacks acpi-generic-initiator" 1 "# missing QEMU 8.2: acpi-generic-initiator needs 9.0"
+	NVGRACE_VIRSH="echo 9.0.0" vt vm $GPU2
+	expect "vm: libvirt 9.0: managed='yes' would bind vfio-pci, says so" 0 "# note +libvirt 9.0.0: managed='yes' binds vfio-pci there .<driver model='nvgrace_vfio_pci'/> needs libvirt 10.0.: keep managed='no'"
+	NVGRACE_VIRSH="echo 10.0.0" vt vm $GPU2
+	t "vm: libvirt 10.0 takes <driver model>: no such note" test "$(grep -c "managed='yes' binds vfio-pci" <<<"$out$err")" = 0
+	expect "vm: ... and libvirt is reported" 0 "# ok +libvirt 10.0.0: the fragment"
 	NVGRACE_QEMU=/nonexistent/qemu vt vm $GPU2
 	expect "vm: no QEMU here: a warning with the versions needed" 0 "# warn +QEMU: /nonexistent/qemu not found here; the arguments need QEMU 10.0"
 	export NVGRACE_QEMU="echo QEMU emulator version 10.0.2"

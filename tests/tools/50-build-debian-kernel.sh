@@ -61,6 +61,28 @@ expect "a missing configuration file is refused" 1 "--config $tmp/none: not read
 expect "the source package must be linux-source-<series>" 1 \
 	"fake.deb is linux-source-6.12, not linux-source-6.1" \
 	--series 6.1 --arch amd64 --config "$amd_cfg" --source-deb "$tmp/fake.deb" --workdir "$tmp/w"
+# missing build dependencies: named, with the apt-get line, before anything
+# is unpacked (a dpkg-query that knows neither rsync nor libssl-dev)
+mkdir -p "$tmp/fake61/DEBIAN" "$tmp/bin"
+printf 'Package: linux-source-6.1\nVersion: 6.1.1-1\nArchitecture: all\nMaintainer: t <t@t>\nDescription: t\n' >"$tmp/fake61/DEBIAN/control"
+dpkg-deb --build "$tmp/fake61" "$tmp/fake61.deb" >/dev/null 2>&1
+cat >"$tmp/bin/dpkg-query" <<'EOF2'
+#!/bin/sh
+for a; do p=$a; done
+case $p in
+rsync | libssl-dev) echo 'unknown ok not-installed' ;;
+*) echo 'install ok installed' ;;
+esac
+EOF2
+chmod +x "$tmp/bin/dpkg-query"
+PATH=$tmp/bin:$PATH expect "missing build dependencies are named with the apt-get line" 1 \
+	"missing build dependencies: rsync libssl-dev \\(apt-get install rsync libssl-dev\\)" \
+	--series 6.1 --arch amd64 --config "$amd_cfg" --source-deb "$tmp/fake61.deb" --workdir "$tmp/w2"
+if [ ! -e "$tmp/w2/linux-source-6.1" ]; then
+	ok "... and nothing is unpacked"
+else
+	nok "... and nothing is unpacked"
+fi
 expect "an unknown option: usage, exit 2" 2 "unknown argument '--bogus'" --bogus
 expect "--jobs wants a number" 1 "--jobs wants a number" --series 6.1 --jobs many
 expect "--localversion must start with -" 1 "must start with '-'" --series 6.1 --localversion nv

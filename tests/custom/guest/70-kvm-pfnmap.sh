@@ -9,7 +9,9 @@
 #   usemem    nvgrace-vfio-pci's usemem region (VFIO region 4, cacheable
 #             PFNMAP): Normal cacheable on patched and native kernels,
 #             Device on an unpatched one (unaligned accesses fault)
-#   resmem    region 2 (write-combine): Normal-NC
+#   resmem    region 2 (write-combine): Normal-NC where the driver could
+#             tell KVM so (VM_ALLOW_ANY_UNCACHED, 6.8 and later: the
+#             driver's vm_allow_any_uncached probe), else Device (6.1)
 # The tier says what the kernel is on the command line:
 #   nvgrace.kvm=patched|unpatched|native|nodic
 # (nodic: a patched or native kernel on a CPU without FWB+DIC).
@@ -163,10 +165,17 @@ if [ -n "$f" ]; then
 fi
 
 vmm_run resmem "vfio:$GPU:2"
-if [ $? -eq 3 ]; then
+rc=$?
+ko=$(find /lib/modules/"$(uname -r)" -name 'nvgrace-vfio-pci.ko*' | head -n1)
+if [ $rc -eq 3 ]; then
 	skip "L2 on resmem" "VFIO region 2 cannot be mapped by this driver version"
 else
-	all_ok resmem "L2 on resmem: all accesses succeed (Normal-NC at stage 2)"
+	case " $(modinfo -F nvgrace_probes "$ko" 2>/dev/null) " in
+	*" vm_allow_any_uncached "*)
+		all_ok resmem "L2 on resmem: all accesses succeed (Normal-NC at stage 2)" ;;
+	*)
+		device_like resmem "L2 on resmem, no VM_ALLOW_ANY_UNCACHED in this kernel: Device at stage 2 (unaligned accesses fault)" ;;
+	esac
 fi
 
 unbind_gpu

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Custom kernels only: a poisoned page of usemem touched from an L2 guest.
 # nvgrace-poison records the poison (debugfs inject). With the companion
-# series (patch 0006, "mm: Add poison error check in fixup_user_fault() for
-# mapped PFN": nvgrace.kvm=patched) it zaps the page, the driver's fault
+# series (patch 0006, "KVM: Report a poisoned VM_PFNMAP page as a memory
+# error": nvgrace.kvm=patched) it zaps the page, the driver's fault
 # handler refuses KVM's refault (VM_FAULT_HWPOISON) and KVM sends the VMM
 # SIGBUS BUS_MCEERR_AR. Without it (unpatched 6.12, mainline 7.3) a refused
 # refault would fail KVM_RUN with EFAULT and the VMM would stop the VM, so
