@@ -78,6 +78,8 @@ ln -s busybox "$stage/bin/sh"
 install -m 0755 "$NG_BOOT_DIR/initramfs/init" "$stage/init"
 install -m 0755 "$NG_BOOT_DIR/initramfs/runner.sh" "$stage/nvgrace/runner.sh"
 install -m 0644 "$NG_BOOT_DIR/initramfs/lib.sh" "$stage/nvgrace/lib.sh"
+# the TAP library of the host-side tests, which lib.sh builds on
+install -m 0644 "$NVGRACE_TOP/tests/lib/tap.sh" "$stage/nvgrace/tap.sh"
 echo "$arch" >"$stage/nvgrace/arch"
 : >"$stage/etc/fstab"
 echo "root:x:0:0:root:/root:/bin/sh" >"$stage/etc/passwd"

@@ -29,14 +29,17 @@
 #                        DIR/<arch>-<series>.mem (recreated per boot)
 #   --qemu 10|host, --timeout SEC, --test-timeout SEC, --only PATTERNS,
 #   --append ARGS, --context N, --mem-size SIZE, -v    passed to boot.sh
-# Stdout: boot.sh's lines for every kernel ("ok - arm64/6.12: ...",
-# "BOOT-SUMMARY ..."), then a "# " summary table and the last line
-# "BOOT-TIER-SUMMARY kernels=K passed=N failed=N skipped=N".
+# Stdout: boot.sh's lines for every kernel, numbered across the tier
+# ("ok 1 - arm64/6.12: ...", "BOOT-SUMMARY ..."), then a "# " summary
+# table, the line "BOOT-TIER-SUMMARY kernels=K passed=N failed=N
+# skipped=N" and the plan.
 # Exit status 0 only if nothing failed.
 set -euo pipefail
 
 # shellcheck source=bootlib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/bootlib.sh"
+# shellcheck source=../lib/tap.sh
+. "$NVGRACE_TOP/tests/lib/tap.sh"
 
 # Every boot kernel (make check-full), and the make check subset: the two
 # Debian stable kernels, the newest, and the newest on the other arch.
@@ -180,7 +183,14 @@ shown=0
 flush() {
 	local p f s row
 	while [ $shown -lt $nk ] && [ -f "$work/res.$shown" ]; do
-		cat "$work/out.$shown"
+		# boot.sh's result lines, numbered for the whole tier
+		while IFS= read -r line; do
+			case $line in
+			"ok - "*) tap_ok "${line#ok - }" ;;
+			"not ok - "*) tap_not_ok "${line#not ok - }" ;;
+			*) printf '%s\n' "$line" ;;
+			esac
+		done <"$work/out.$shown"
 		read -r p f s row <"$work/res.$shown"
 		tp=$((tp + p)) tf=$((tf + f)) ts=$((ts + s))
 		rows+=("$row")
@@ -211,4 +221,6 @@ echo "# boot tier summary (kernel passed skipped failed time):"
 for r in "${rows[@]}"; do echo "#   $r"; done
 echo "# boot tier: $nk kernels, $tp passed, $tf failed, $ts skipped in $((SECONDS - start))s"
 echo "BOOT-TIER-SUMMARY kernels=$nk passed=$tp failed=$tf skipped=$ts"
+# the plan; the exit status is boot.sh's count (a "# TODO" failure is none)
+tap_finish || true
 [ "$tf" = 0 ]

@@ -3,10 +3,14 @@
 # /nvgrace/lib.sh: optional helpers for guest test scripts (busybox sh).
 # Use: . /nvgrace/lib.sh
 
-# TAP output
-ok() { echo "ok - $*"; }
-not_ok() { echo "not ok - $*"; }
-skip() { _d=$1; shift; echo "ok - $_d # SKIP $*"; }
+# TAP output: the test bed's one TAP library (tests/lib/tap.sh, copied
+# into the initramfs); the runner numbers the lines of all scripts and
+# prints the plan, so a script need not call tap_finish.
+# shellcheck source=tests/lib/tap.sh
+. /nvgrace/tap.sh
+ok() { tap_ok "$*"; }
+not_ok() { tap_not_ok "$*"; }
+skip() { _d=$1; shift; tap_skip "$_d" "$*"; }
 diag() { echo "# $*"; }
 # check DESC CMD...: ok if CMD succeeds, else not ok (its output as diagnostics)
 check() {
