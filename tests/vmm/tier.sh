@@ -17,6 +17,9 @@
 #                        series, 7.3-4k). Default: $NG_VMM_KERNELS below.
 #                        arm64-16k/SERIES (Debian's 16 KiB-page flavour) is
 #                        a skip: such an L1 runs no L2 under TCG
+#                        deb/DIR: the linux-image package that
+#                        packaging/kernel-patches/build-debian-kernel.sh
+#                        built in DIR (its --workdir, the kernel tree too)
 #   --full / --no-efi    with / without the UEFI + ACPI L2 run (default: with,
 #                        except for --smoke)
 #   --modules-root DIR   pack modules for Debian kernels in DIR/<series>-arm64/
@@ -124,7 +127,7 @@ kvm_kind() {
 }
 
 bout=$(mktemp "$NVGRACE_CACHE/tmp/vmm-boot.XXXXXX")
-trap 'rm -f "$bout" "${results:-}"' EXIT
+trap 'rm -rf "$bout" "${results:-}" "$NVGRACE_CACHE/tmp/vmm-deb.$$"' EXIT
 results=$(mktemp "$NVGRACE_CACHE/results/vmm.tsv.XXXXXX")
 for k in $kernels; do
 	nk=$((nk + 1))
@@ -188,8 +191,46 @@ for k in $kernels; do
 		args=(--kernel "$kdir/arch/arm64/boot/Image" --modules "$build" --initrd-append "$qcpio")
 		disk=()
 		;;
+	deb/*)
+		# packages from packaging/kernel-patches/build-debian-kernel.sh:
+		# boot the linux-image package's kernel; the pack builds against
+		# the kernel tree they were built from (what DKMS does on the
+		# target with the linux-headers package)
+		wd=${k#deb/}
+		img=$(find "$wd" -maxdepth 1 -name 'linux-image-*.deb' ! -name '*-dbg_*' 2>/dev/null | sort | tail -n 1)
+		tree=$(find "$wd" -mindepth 1 -maxdepth 1 -type d -name 'linux-source-*' 2>/dev/null | sort | tail -n 1)
+		if [ -z "$img" ] || [ -z "$tree" ] || [ ! -f "$tree/Module.symvers" ]; then
+			tap_fail "$name: a linux-image package and its built tree in $wd (build-debian-kernel.sh --workdir)"
+			continue
+		fi
+		name=$(dpkg-deb -f "$img" Package)
+		name=vmm/deb/${name#linux-image-}
+		kvm=unpatched
+		grep -q KVM_ARM_CACHEABLE_PFNMAP_BACKPORT "$tree/arch/arm64/include/asm/kvm_mmu.h" 2>/dev/null && kvm=patched
+		xdir=$NVGRACE_CACHE/tmp/vmm-deb.$$
+		rm -rf "$xdir"
+		if ! dpkg-deb -x "$img" "$xdir"; then
+			tap_fail "$name: unpack $img"
+			continue
+		fi
+		build=$modroot/deb-${name##*/}
+		mkdir -p "$build"
+		(cd "$top" && git ls-files -co --exclude-standard -- Makefile Kbuild dkms.conf src compat tests/modules |
+			tar -cf - -T -) | tar -xf - -C "$build"
+		if ! make -C "$build" -j2 KDIR="$tree" ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- \
+			NVGRACE_TESTS=y >"$build.log" 2>&1; then
+			tap_fail "$name: pack builds for the packaged kernel (log $build.log)"
+			continue
+		fi
+		if ! qcpio=$("$here/qemu-image.sh" --cpio); then
+			tap_fail "$name: QEMU archive (tests/vmm/qemu-image.sh --cpio)"
+			continue
+		fi
+		args=(--image "$xdir" --modules "$build" --initrd-append "$qcpio")
+		disk=()
+		;;
 	*)
-		tap_fail "$name: unknown kernel word (arm64/SERIES or custom/KEY)"
+		tap_fail "$name: unknown kernel word (arm64/SERIES, custom/KEY or deb/DIR)"
 		continue
 		;;
 	esac
