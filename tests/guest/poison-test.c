@@ -1077,6 +1077,25 @@ static int cmd_nomem(void)
 
 /* ---- page ---- */
 
+/*
+ * Map the huge-aligned block holding page @off of the range, with SIGBUS
+ * caught; NULL (after a failed check) when @off is outside or mmap fails.
+ */
+static unsigned char *map_page_block(unsigned long off)
+{
+	unsigned char *va;
+
+	if (off + ps > flen) {
+		ok(0, "page offset %#lx inside the range", off);
+		return NULL;
+	}
+	catch_sigbus();
+	va = map_at(off & ~(blk - 1), blk);
+	if (!va)
+		ok(0, "map the block of page %#lx", off);
+	return va;
+}
+
 static int cmd_page(unsigned long off, int poisoned)
 {
 	unsigned char *va;
@@ -1084,16 +1103,9 @@ static int cmd_page(unsigned long off, int poisoned)
 	ssize_t n;
 	int f;
 
-	if (off + ps > flen) {
-		ok(0, "page offset %#lx inside the range", off);
+	va = map_page_block(off);
+	if (!va)
 		return 1;
-	}
-	catch_sigbus();
-	va = map_at(off & ~(blk - 1), blk);
-	if (!va) {
-		ok(0, "map the block of page %#lx", off);
-		return 1;
-	}
 	f = touch(va + (off & (blk - 1)), &v);
 	if (poisoned)
 		ok(f && rec.n_ar == 1,
@@ -1138,16 +1150,9 @@ static int cmd_fixup(unsigned long off)
 	long r;
 	int e;
 
-	if (off + ps > flen) {
-		ok(0, "page offset %#lx inside the range", off);
+	va = map_page_block(off);
+	if (!va)
 		return 1;
-	}
-	catch_sigbus();
-	va = map_at(off & ~(blk - 1), blk);
-	if (!va) {
-		ok(0, "map the block of page %#lx", off);
-		return 1;
-	}
 	page = va + (off & (blk - 1));
 
 	errno = 0;
