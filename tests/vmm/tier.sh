@@ -126,6 +126,24 @@ kvm_kind() {
 	if [ "$(printf '%s\n' 6.17 "$1" | sort -V | head -n1)" = 6.17 ]; then echo native; else echo unpatched; fi
 }
 
+# pack_and_qemu KDIR BUILD: build the pack (with the test modules) in BUILD
+# against an arm64 kernel build tree, and set qcpio to the QEMU archive for
+# the initramfs (these kernels have no virtio-blk or ext4 for the disk)
+pack_and_qemu() {
+	mkdir -p "$2"
+	(cd "$top" && git ls-files -co --exclude-standard -- Makefile Kbuild dkms.conf src compat tests/modules |
+		tar -cf - -T -) | tar -xf - -C "$2"
+	if ! make -C "$2" -j2 KDIR="$1" ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- \
+		NVGRACE_TESTS=y >"$2.log" 2>&1; then
+		tap_fail "$name: pack builds against $1 (log $2.log)"
+		return 1
+	fi
+	if ! qcpio=$("$here/qemu-image.sh" --cpio); then
+		tap_fail "$name: QEMU archive (tests/vmm/qemu-image.sh --cpio)"
+		return 1
+	fi
+}
+
 bout=$(mktemp "$NVGRACE_CACHE/tmp/vmm-boot.XXXXXX")
 trap 'rm -rf "$bout" "${results:-}" "$NVGRACE_CACHE/tmp/vmm-deb.$$"' EXIT
 results=$(mktemp "$NVGRACE_CACHE/results/vmm.tsv.XXXXXX")
@@ -175,19 +193,7 @@ for k in $kernels; do
 			continue
 		fi
 		build=$modroot/custom-$key
-		mkdir -p "$build"
-		(cd "$top" && git ls-files -co --exclude-standard -- Makefile Kbuild dkms.conf src compat tests/modules |
-			tar -cf - -T -) | tar -xf - -C "$build"
-		if ! make -C "$build" -j2 KDIR="$kdir" ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- \
-			NVGRACE_TESTS=y >"$build.log" 2>&1; then
-			tap_fail "$name: pack builds for the custom kernel (log $build.log)"
-			continue
-		fi
-		# no virtio-blk or ext4 in these kernels: QEMU rides in the initramfs
-		if ! qcpio=$("$here/qemu-image.sh" --cpio); then
-			tap_fail "$name: QEMU archive (tests/vmm/qemu-image.sh --cpio)"
-			continue
-		fi
+		pack_and_qemu "$kdir" "$build" || continue
 		args=(--kernel "$kdir/arch/arm64/boot/Image" --modules "$build" --initrd-append "$qcpio")
 		disk=()
 		;;
@@ -214,18 +220,7 @@ for k in $kernels; do
 			continue
 		fi
 		build=$modroot/deb-${name##*/}
-		mkdir -p "$build"
-		(cd "$top" && git ls-files -co --exclude-standard -- Makefile Kbuild dkms.conf src compat tests/modules |
-			tar -cf - -T -) | tar -xf - -C "$build"
-		if ! make -C "$build" -j2 KDIR="$tree" ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- \
-			NVGRACE_TESTS=y >"$build.log" 2>&1; then
-			tap_fail "$name: pack builds for the packaged kernel (log $build.log)"
-			continue
-		fi
-		if ! qcpio=$("$here/qemu-image.sh" --cpio); then
-			tap_fail "$name: QEMU archive (tests/vmm/qemu-image.sh --cpio)"
-			continue
-		fi
+		pack_and_qemu "$tree" "$build" || continue
 		args=(--image "$xdir" --modules "$build" --initrd-append "$qcpio")
 		disk=()
 		;;
