@@ -8,6 +8,8 @@
 #   . tests/lib/tap.sh
 #   TAP_PREFIX="probe cache: "        # put before every description
 #   tap_check "DESC" CMD [ARG...]      ok when CMD succeeds
+#   tap_none "DESC" [PROBLEM...]       ok when no problem is given; else
+#                                      not ok, one "# PROBLEM" line each
 #   tap_ok "DESC" / tap_not_ok "DESC" / tap_skip "DESC" "WHY"
 #   tap_finish                         prints "1..N"; fails if a test failed
 #
@@ -37,6 +39,17 @@ tap_check() {
 	_tap_desc=$1
 	shift
 	if "$@"; then tap_ok "$_tap_desc"; else tap_not_ok "$_tap_desc"; fi
+}
+
+tap_none() {
+	_tap_desc=$1
+	shift
+	if [ $# -eq 0 ]; then
+		tap_ok "$_tap_desc"
+	else
+		tap_not_ok "$_tap_desc"
+		printf '# %s\n' "$@"
+	fi
 }
 
 tap_finish() {
