@@ -141,6 +141,7 @@ matrix_tier() {
 	fi
 	tests/matrix/check-probes.sh || rc=1
 	tests/matrix/check-errors.sh || rc=1
+	tests/matrix/check-ccache.sh || rc=1
 	return "$rc"
 }
 

@@ -27,7 +27,7 @@
 # run it on external modules), the rest for Kbuild itself. Changing this list
 # updates an existing chroot on its next use (the stamp holds the list).
 NG_CHROOT_PACKAGES=gcc-14,gcc,make,libc6-dev,bc,bison,flex,libelf-dev,pahole,\
-gcc-14-aarch64-linux-gnu,gcc-aarch64-linux-gnu,kmod,sparse,xz-utils,zstd,python3
+gcc-14-aarch64-linux-gnu,gcc-aarch64-linux-gnu,kmod,sparse,xz-utils,zstd,python3,ccache
 # Where it lives; NG_CHROOT may override (set when the functions first run,
 # so that sourcing this file before common.sh is harmless).
 ng_chroot_dir() {

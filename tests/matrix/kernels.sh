@@ -48,7 +48,7 @@ NG_FLAVOURS="arm64-16k"
 # Makefiles set CC = $(CROSS_COMPILE)gcc-12, so the versioned cross compiler
 # (gcc-12-aarch64-linux-gnu) is what arm64 builds call.
 NG_HOST_BUILD_PACKAGES="make gcc gcc-12 gcc-aarch64-linux-gnu gcc-12-aarch64-linux-gnu
-bc bison flex libelf-dev pahole sparse kmod xz-utils"
+bc bison flex libelf-dev pahole sparse kmod xz-utils ccache"
 
 NG_K_CACHE=$NVGRACE_CACHE/kernels
 

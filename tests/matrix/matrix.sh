@@ -121,10 +121,21 @@ mapfile -t SELECTED < <("$KERNELS" list "${WANT[@]}")
 [ ${#SELECTED[@]} -eq ${#WANT[@]} ] || die "kernels.sh list ${WANT[*]} gave ${#SELECTED[@]} entries"
 
 buildroot=${NVGRACE_BUILD_ROOT:-$NVGRACE_CACHE/build}
+# ccache (NG_CCACHE=0 turns it off): a compile whose inputs are the same as
+# in an earlier run is replayed from $NVGRACE_CACHE/ccache, with the
+# warnings the compiler printed then, so --strict still sees them. The
+# compiler is the one the kernel's Makefile names, through ccache's
+# /usr/lib/ccache links (host and chroot each keep their own cache). sparse
+# (C=2) still checks every file in every build.
+NG_CCACHE_DIR=$NVGRACE_CACHE/ccache
+ccache_path=''
+# shellcheck disable=SC2016 # expanded by the sh that runs make
+[ "${NG_CCACHE:-1}" = 0 ] || ccache_path='[ -d /usr/lib/ccache ] && PATH=/usr/lib/ccache:$PATH; '
+export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-2G}
 export NVGRACE_PROBE_CACHE=${NVGRACE_PROBE_CACHE-$NVGRACE_CACHE/probe-cache}
 logdir=${NVGRACE_LOGDIR:-$NVGRACE_CACHE/logs}
 mkdir -p "$logdir" "$NVGRACE_CACHE/results" "$buildroot"
-TSV=$NVGRACE_CACHE/results/matrix.tsv
+TSV=${NG_MATRIX_TSV:-$NVGRACE_CACHE/results/matrix.tsv}
 printf 'series\tarch\trelease\ttoolchain\tresult\tseconds\twarnings\tsparse\n' >"$TSV.tmp"
 declare -A RESULT
 PASSED=0 FAILED=0
@@ -147,7 +158,9 @@ for e in "${SELECTED[@]}"; do
 	t0=$(date +%s)
 	if [ $result = ok ]; then
 		msg "matrix: building $s/$a ($rel, $tc)"
-		if ! (cd "$build" && "$KERNELS" run "$s" "$a" -- make "${makeargs[@]}") >>"$log" 2>&1; then
+		# shellcheck disable=SC2016 # expanded by the inner sh
+		if ! (cd "$build" && CCACHE_DIR=$NG_CCACHE_DIR/$tc "$KERNELS" run "$s" "$a" -- \
+			sh -c "$ccache_path"'exec make "$@"' make "${makeargs[@]}") >>"$log" 2>&1; then
 			result=fail why="make failed"
 		fi
 	fi
