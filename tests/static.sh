@@ -35,10 +35,40 @@ cd "$NVGRACE_TOP"
 ng_need shellcheck perl
 checkpatch=$(ng_checkpatch)
 
+# A file that passed a check is not checked again while nothing the check
+# reads has changed: the key is a hash of the checker, its arguments, the
+# file, and for shellcheck every file some script sources. Only passes are
+# kept, so a failure always runs and prints. NG_STATIC_CACHE=0 turns it off.
+scache=$NVGRACE_CACHE/static-cache
+mkdir -p "$scache"
+cp_sum=$(cat "$checkpatch" "${checkpatch%/*}"/spelling.txt \
+	"${checkpatch%/*}"/const_structs.checkpatch 2>/dev/null | sha256sum | cut -c1-64)
+sc_sum=$({
+	shellcheck --version
+	git ls-files -co --exclude-standard -- '*.sh' '*.inc' '.ci/run' |
+		xargs -r sed -n 's/^[[:space:]]*# shellcheck source=\([^ ]*\).*/\1/p' | sort -u |
+		while IFS= read -r lib; do
+			for d in . tests/guest; do
+				if [ -f "$d/$lib" ]; then cat "$d/$lib"; fi
+			done
+		done
+} | sha256sum | cut -c1-64)
+# passed_before SUM FILE ARGS...: FILE passed this check before (sets key)
+passed_before() {
+	key=$scache/$({
+		printf '%s\n' "$@"
+		cat "$2"
+	} | sha256sum | cut -c1-64)
+	[ "${NG_STATIC_CACHE:-1}" != 0 ] && [ -e "$key" ]
+}
+
 while IFS= read -r f; do
-	if out=$(perl "$checkpatch" --strict --no-tree --quiet --show-types \
+	if passed_before "$cp_sum" "$f" --strict; then
+		tap_ok "checkpatch --strict $f (unchanged since it passed)"
+	elif out=$(perl "$checkpatch" --strict --no-tree --quiet --show-types \
 			--ignore SPDX_LICENSE_TAG --file "$f" 2>&1) && [ -z "$out" ]; then
 		tap_ok "checkpatch --strict $f"
+		: >"$key"
 	else
 		tap_not_ok "checkpatch --strict $f"
 		printf '%s\n' "$out" | sed 's/^/# /'
@@ -46,8 +76,11 @@ while IFS= read -r f; do
 done < <(git ls-files -co --exclude-standard -- '*.c' '*.h' | grep -v '^\.compat/' | sort)
 
 while IFS= read -r f; do
-	if out=$(shellcheck -x -s bash -P SCRIPTDIR "$f" 2>&1); then
+	if passed_before "$sc_sum" "$f" -x -s bash -P SCRIPTDIR; then
+		tap_ok "shellcheck $f (unchanged since it passed)"
+	elif out=$(shellcheck -x -s bash -P SCRIPTDIR "$f" 2>&1); then
 		tap_ok "shellcheck $f"
+		: >"$key"
 	else
 		tap_not_ok "shellcheck $f"
 		printf '%s\n' "$out" | sed 's/^/# /'
@@ -57,8 +90,11 @@ done < <(git ls-files -co --exclude-standard -- '*.sh' '.ci/run' |
 
 # Guest scripts run under busybox sh in the initramfs.
 while IFS= read -r f; do
-	if out=$(shellcheck -x -s sh -P tests/guest "$f" 2>&1); then
+	if passed_before "$sc_sum" "$f" -x -s sh -P tests/guest; then
+		tap_ok "shellcheck $f (unchanged since it passed)"
+	elif out=$(shellcheck -x -s sh -P tests/guest "$f" 2>&1); then
 		tap_ok "shellcheck $f"
+		: >"$key"
 	else
 		tap_not_ok "shellcheck $f"
 		printf '%s\n' "$out" | sed 's/^/# /'
