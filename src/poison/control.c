@@ -13,6 +13,9 @@
  *   ranges    one line per registered range:
  *             "0xFIRST-0xLAST poisoned=N dropped=D"
  *   poisoned  one line per poisoned PFN: "0xPFN SOURCE"
+ *   fail_victim_alloc/  (kernels with CONFIG_FAULT_INJECTION_DEBUG_FS) the
+ *             kernel's fault-injection attributes for the handler's one
+ *             allocation, the note of a process to signal (handler.c)
  *
  * sysfs, /sys/kernel/nvgrace_poison/:
  *   sources   active event sources ("inject native", "inject ghes", ...)
@@ -194,6 +197,7 @@ int nvgrace_poison_control_init(void)
 			    &nvgrace_ranges_fops);
 	debugfs_create_file("poisoned", 0400, nvgrace_debugfs, NULL,
 			    &nvgrace_poisoned_fops);
+	nvgrace_poison_handler_debugfs(nvgrace_debugfs);
 	return 0;
 }
 

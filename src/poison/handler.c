@@ -21,6 +21,8 @@
  */
 #define pr_fmt(fmt) "nvgrace-poison: " fmt
 
+#include <linux/debugfs.h>
+#include <linux/fault-inject.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/fs_struct.h>
@@ -158,80 +160,6 @@ static void nvgrace_poison_zap(struct vm_area_struct *vma, unsigned long addr)
 #endif
 }
 
-/* A process mapping the poisoned page, to be signalled. */
-struct nvgrace_poison_victim {
-	struct list_head list;
-	struct mm_struct *mm;		/* mmgrab()bed: compared only */
-	unsigned long addr;
-	struct task_struct *task;
-};
-
-/* One poisoned PFN's visit of the range's VMAs. */
-struct nvgrace_poison_visit {
-	struct nvgrace_pfn_space *space;
-	unsigned long pfn;
-	const struct mm_struct *signalled;
-	bool do_zap;
-	struct list_head victims;
-};
-
-/*
- * One VMA that may map the PFN, with its i_mmap or mmap lock held: zap the
- * page's block when zapping, and note the process to be signalled. The mm
- * is grabbed so that comparing it with the processes' later cannot match a
- * new mm at the same address.
- */
-static void nvgrace_poison_visit_vma(struct vm_area_struct *vma, void *arg)
-{
-	struct nvgrace_poison_visit *w = arg;
-	struct nvgrace_poison_victim *v;
-	unsigned long addr;
-	pgoff_t pgoff;
-
-	if (w->space->pfn_to_vma_pgoff(vma, w->pfn, &pgoff))
-		return;
-	if (pgoff < vma->vm_pgoff)
-		return;
-	addr = vma->vm_start + ((pgoff - vma->vm_pgoff) << PAGE_SHIFT);
-	if (addr < vma->vm_start || addr >= vma->vm_end)
-		return;
-
-	if (w->do_zap)
-		nvgrace_poison_zap(vma, addr);
-
-	if (vma->vm_mm == w->signalled)
-		return;
-	v = kzalloc_obj(*v, GFP_KERNEL);
-	if (!v) {
-		pr_err("pfn %#lx: out of memory, a process mapping it is not signalled\n",
-		       w->pfn);
-		return;
-	}
-	mmgrab(vma->vm_mm);
-	v->mm = vma->vm_mm;
-	v->addr = addr;
-	list_add_tail(&v->list, &w->victims);
-}
-
-/*
- * Every VMA of the range's mapping: the interval-tree helpers are not
- * exported, and the driver's callback decides which VMAs map the PFN. The
- * i_mmap lock keeps each VMA and its page tables (munmap() unlinks the VMA
- * from the tree under it before freeing them).
- */
-static void nvgrace_poison_walk_mapping(struct nvgrace_pfn_space *space,
-					struct nvgrace_poison_visit *w)
-{
-	struct address_space *mapping = space->mapping;
-	struct rb_node *rb;
-
-	i_mmap_lock_read(mapping);
-	for (rb = rb_first_cached(&mapping->i_mmap); rb; rb = rb_next(rb))
-		nvgrace_poison_visit_vma(rb_entry(rb, struct vm_area_struct,
-						  shared.rb), w);
-	i_mmap_unlock_read(mapping);
-}
-
 /*
  * vm.memory_failure_early_kill: the kernel keeps it to itself (not
  * exported, static from v6.4), so read it as user space does, from procfs
@@ -303,6 +231,150 @@ static struct task_struct *nvgrace_early_thread(struct task_struct *p,
 	return NULL;
 }
 
+/* A process mapping the poisoned page, to be signalled. */
+struct nvgrace_poison_victim {
+	struct list_head list;
+	struct mm_struct *mm;		/* mmgrab()bed: compared only */
+	unsigned long addr;
+	struct task_struct *task;
+};
+
+/* One poisoned PFN's visit of the range's VMAs. */
+struct nvgrace_poison_visit {
+	struct nvgrace_pfn_space *space;
+	unsigned long pfn;
+	const struct mm_struct *signalled;
+	bool do_zap;
+	bool sysctl_early;
+	struct list_head victims;
+};
+
+#ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
+/*
+ * A fault point for the victim allocation below, so that a test can make it
+ * fail in the worker, which no task filter of failslab reaches:
+ * /sys/kernel/debug/nvgrace-poison/fail_victim_alloc/ (the kernel's
+ * fault-injection attributes: probability, interval, times, ...). Off until
+ * probability is set; only in kernels built with fault injection.
+ */
+static DECLARE_FAULT_ATTR(nvgrace_fail_victim);
+
+void nvgrace_poison_handler_debugfs(struct dentry *dir)
+{
+	fault_create_debugfs_attr("fail_victim_alloc", dir, &nvgrace_fail_victim);
+}
+#endif
+
+static struct nvgrace_poison_victim *nvgrace_poison_victim_alloc(void)
+{
+#ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
+	if (should_fail(&nvgrace_fail_victim,
+			sizeof(struct nvgrace_poison_victim)))
+		return NULL;
+#endif
+	return kzalloc_obj(struct nvgrace_poison_victim, GFP_KERNEL);
+}
+
+/*
+ * No victim could be allocated for @mm: signal its process now, from the
+ * walk, so that no early-kill process loses its BUS_MCEERR_AO to an
+ * allocation failure. Mainline's collect_procs_pfn() (mm/memory-failure.c,
+ * 6.19+) allocates its entries with GFP_ATOMIC under i_mmap_rwsem and RCU
+ * and, when that fails, logs "Unable to kill proc" and signals nobody; its
+ * collect_procs_file() and _anon() lose the process the same way. Here the
+ * walk holds only sleeping locks (i_mmap_rwsem, or the VFIO driver's walk
+ * and vma_lock mutexes and one mm's mmap_lock for read), and
+ * send_sig_mceerr() neither sleeps nor takes any of them: it takes the
+ * target's siglock (irqsave) and allocates the siginfo with GFP_ATOMIC (if
+ * that fails, the kernel still delivers the SIGBUS, without its info). The
+ * price, on this rare path only: a walk of the process list under RCU with
+ * the walk's locks held, as mainline does for every report.
+ */
+static void nvgrace_poison_signal_now(struct nvgrace_poison_visit *w,
+				      struct mm_struct *mm, unsigned long addr)
+{
+	struct task_struct *p, *t = NULL;
+	int ret;
+
+	rcu_read_lock();
+	for_each_process(p) {
+		if (READ_ONCE(p->mm) != mm)
+			continue;
+		t = nvgrace_early_thread(p, w->sysctl_early);
+		if (t)
+			break;
+	}
+	if (t) {
+		pr_err("pfn %#lx: no memory to defer it, sending SIGBUS (BUS_MCEERR_AO) to %s:%d now, address %#lx\n",
+		       w->pfn, t->comm, task_pid_nr(t), addr);
+		ret = send_sig_mceerr(BUS_MCEERR_AO, (void __user *)addr,
+				      PAGE_SHIFT, t);
+		if (ret < 0)
+			pr_err("pfn %#lx: cannot signal %s:%d: %d\n",
+			       w->pfn, t->comm, task_pid_nr(t), ret);
+		else
+			atomic_long_inc(&nvgrace_poison_nr_signals);
+	}
+	rcu_read_unlock();
+}
+
+/*
+ * One VMA that may map the PFN, with its i_mmap or mmap lock held: zap the
+ * page's block when zapping, and note the process to be signalled once the
+ * locks are dropped (or signal it now if that note cannot be allocated).
+ * The mm is grabbed so that comparing it with the processes' later cannot
+ * match a new mm at the same address.
+ */
+static void nvgrace_poison_visit_vma(struct vm_area_struct *vma, void *arg)
+{
+	struct nvgrace_poison_visit *w = arg;
+	struct nvgrace_poison_victim *v;
+	unsigned long addr;
+	pgoff_t pgoff;
+
+	if (w->space->pfn_to_vma_pgoff(vma, w->pfn, &pgoff))
+		return;
+	if (pgoff < vma->vm_pgoff)
+		return;
+	addr = vma->vm_start + ((pgoff - vma->vm_pgoff) << PAGE_SHIFT);
+	if (addr < vma->vm_start || addr >= vma->vm_end)
+		return;
+
+	if (w->do_zap)
+		nvgrace_poison_zap(vma, addr);
+
+	if (vma->vm_mm == w->signalled)
+		return;
+	v = nvgrace_poison_victim_alloc();
+	if (!v) {
+		nvgrace_poison_signal_now(w, vma->vm_mm, addr);
+		return;
+	}
+	mmgrab(vma->vm_mm);
+	v->mm = vma->vm_mm;
+	v->addr = addr;
+	list_add_tail(&v->list, &w->victims);
+}
+
+/*
+ * Every VMA of the range's mapping: the interval-tree helpers are not
+ * exported, and the driver's callback decides which VMAs map the PFN. The
+ * i_mmap lock keeps each VMA and its page tables (munmap() unlinks the VMA
+ * from the tree under it before freeing them).
+ */
+static void nvgrace_poison_walk_mapping(struct nvgrace_pfn_space *space,
+					struct nvgrace_poison_visit *w)
+{
+	struct address_space *mapping = space->mapping;
+	struct rb_node *rb;
+
+	i_mmap_lock_read(mapping);
+	for (rb = rb_first_cached(&mapping->i_mmap); rb; rb = rb_next(rb))
+		nvgrace_poison_visit_vma(rb_entry(rb, struct vm_area_struct,
+						  shared.rb), w);
+	i_mmap_unlock_read(mapping);
+}
+
 /*
  * Handle a recorded poisoned PFN of @space (its work, process context):
  * wait out faults that checked before the record, zap the page out of every
@@ -326,7 +398,6 @@ void nvgrace_poison_handle(struct nvgrace_pfn_space *space, unsigned long pfn,
 		.victims = LIST_HEAD_INIT(w.victims),
 	};
 	struct nvgrace_poison_victim *v, *tmp;
-	bool sysctl_early;
 	struct task_struct *p;
 
 	/*
@@ -338,7 +409,7 @@ void nvgrace_poison_handle(struct nvgrace_pfn_space *space, unsigned long pfn,
 		down_write(space->fault_lock);
 		up_write(space->fault_lock);
 	}
-	sysctl_early = nvgrace_poison_sysctl_early_kill();
+	w.sysctl_early = nvgrace_poison_sysctl_early_kill();
 
 	if (space->walk_vmas)
 		space->walk_vmas(space, nvgrace_poison_visit_vma, &w);
@@ -357,7 +428,7 @@ void nvgrace_poison_handle(struct nvgrace_pfn_space *space, unsigned long pfn,
 
 				if (v->mm != mm || v->task)
 					continue;
-				t = nvgrace_early_thread(p, sysctl_early);
+				t = nvgrace_early_thread(p, w.sysctl_early);
 				if (t)
 					v->task = get_task_struct(t);
 			}

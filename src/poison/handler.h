@@ -20,4 +20,13 @@ void nvgrace_poison_handle(struct nvgrace_pfn_space *space, unsigned long pfn,
 			   const struct mm_struct *signalled);
 const char *nvgrace_poison_zap_mode(void);
 
+struct dentry;
+#ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
+void nvgrace_poison_handler_debugfs(struct dentry *dir);
+#else
+static inline void nvgrace_poison_handler_debugfs(struct dentry *dir)
+{
+}
+#endif
+
 #endif /* NVGRACE_POISON_HANDLER_H */

@@ -3,8 +3,10 @@
 # A poison report never allocates (issue 15): nvgrace-poison's records are
 # preallocated at registration, so an injection while failslab and
 # fail_page_alloc fail every allocation of the injecting task (task-filter,
-# make-it-fail) must still be recorded, signalled (BUS_MCEERR_AO to the
-# early-kill mapper), zapped or left mapped as the zap policy says, refused
+# make-it-fail) and nvgrace-poison's own fault point fails the worker's note
+# of the process to signal (fail_victim_alloc) must still be recorded,
+# signalled (one BUS_MCEERR_AO to the early-kill mapper, sent in place),
+# zapped or left mapped as the zap policy says, refused
 # to read(), never dropped, and must not even try to allocate. Once with the
 # kernel's zap=auto choice, once with zap=always. Kernels without fault
 # injection (the Debian ones) skip it; the debug kernels run it.

@@ -19,7 +19,10 @@
  *   poison-test [options] bench N   injection -> SIGBUS latency, N samples
  *   poison-test [options] nomem     an injection while failslab and
  *                                   fail_page_alloc fail every allocation
- *                                   of the injecting task: recorded, AO to
+ *                                   of the injecting task and
+ *                                   nvgrace-poison's fail_victim_alloc
+ *                                   every note of a process to signal
+ *                                   (the worker's): recorded, one AO to
  *                                   it (early kill, it maps the page),
  *                                   zapped or left mapped as --zap says,
  *                                   EIO on pread, nothing dropped, and no
@@ -842,6 +845,8 @@ static int cmd_bench(int n)
 
 #define FAILSLAB	"/sys/kernel/debug/failslab"
 #define FAILPAGE	"/sys/kernel/debug/fail_page_alloc"
+/* nvgrace-poison's own fault point: the handler's note of a process to signal */
+#define FAILVICT	"/sys/kernel/debug/nvgrace-poison/fail_victim_alloc"
 
 /* One fault-injection attribute: its value for the test, the old one. */
 struct fattr {
@@ -878,6 +883,13 @@ static struct fattr fattrs[] = {
 	FA_OPT(FAILPAGE, "require-end", "0xffffffffffffffff"),
 	FA_OPT(FAILPAGE, "reject-start", "0"),
 	FA_OPT(FAILPAGE, "reject-end", "0"),
+	/* every task: the handler runs in its range's worker */
+	FA(FAILVICT, "interval", "1"),
+	FA(FAILVICT, "times", "1000000"),
+	FA(FAILVICT, "space", "0"),
+	FA(FAILVICT, "verbose", "1"),
+	FA(FAILVICT, "task-filter", "N"),
+	FA(FAILVICT, "probability", "100"),
 	/* last: until the task filter is on, every task would be hit */
 	FA(FAILSLAB, "probability", "100"),
 	FA(FAILPAGE, "probability", "100"),
@@ -945,6 +957,16 @@ static long fail_budget(void)
 	return atol(a) + atol(b);
 }
 
+/* Failures left to inject at nvgrace-poison's fault point, -1 unreadable. */
+static long vict_budget(void)
+{
+	char a[40];
+
+	if (read_text(FAILVICT "/times", a, sizeof(a)))
+		return -1;
+	return atol(a);
+}
+
 /* The SIGBUS handler's stack while armed: locked in, nothing to fault. */
 static char altstack[256 << 10];
 
@@ -958,7 +980,7 @@ static int cmd_nomem(void)
 {
 	unsigned long woff = first + 8 * blk, poff = 5 * ps, v;
 	unsigned long pfn = pfn_of(woff + poff);
-	long b0, b1, b2, dropped0 = -1, dropped1 = -1;
+	long b0, b1, b2, v1, v2, dropped0 = -1, dropped1 = -1;
 	char s[32], exp[64], d[32];
 	int inj, mif, ctl, ctl_err, err, n, l, f;
 	unsigned char *va;
@@ -1007,7 +1029,7 @@ static int cmd_nomem(void)
 		return 1;
 	}
 	err = fattrs_apply(0);
-	ok(!err, "failslab and fail_page_alloc: every allocation of the flagged task fails");
+	ok(!err, "armed: the flagged task's allocations and the handler's notes fail");
 	if (err) {
 		fattrs_apply(1);
 		return 1;
@@ -1026,11 +1048,13 @@ static int cmd_nomem(void)
 		close(ctl);
 	b1 = fail_budget();
 	/* The injection, armed. */
+	v1 = vict_budget();
 	n += pwrite(mif, "1", 1, 0);
 	r = pwrite(inj, s, l, 0);
 	err = r == l ? 0 : errno;
 	n += pwrite(mif, "0", 1, 0);
 	b2 = fail_budget();
+	v2 = vict_budget();
 	munlockall();
 	fattrs_apply(1);
 	close(mif);
@@ -1044,6 +1068,9 @@ static int cmd_nomem(void)
 	ok(b2 == b1 && b1 >= 0,
 	   "the report allocated nothing in the injecting task (%ld allocations failed during it)",
 	   b1 - b2);
+	ok(v1 >= 0 && v1 - v2 == 1,
+	   "the handler's note of the one mapping process failed to allocate (fail_victim_alloc: %ld failure(s))",
+	   v1 - v2);
 	snprintf(exp, sizeof(exp), "0x%lx inject", pfn);
 	ok(file_has_line(POISONED, exp) == 1, "the page is recorded: debugfs poisoned lists '%s'",
 	   exp);
