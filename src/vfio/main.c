@@ -53,9 +53,11 @@
  * - nvgrace_gpu_read_config_emu(), nvgrace_gpu_write_config_emu(): an
  *   access spanning both emulated BARs, bytes before a BAR register, and
  *   decode or power changes that must zap.
- * - nvgrace_gpu_read(), nvgrace_gpu_write(): one path (nvgrace_rw()) through
- *   a kernel bounce buffer, never touching user memory under memory_lock
- *   (mainline can deadlock there), and refusing poisoned pages.
+ * - nvgrace_gpu_read(), nvgrace_gpu_write(): one path (nvgrace_rw()) that
+ *   never faults on user memory under memory_lock (mainline can deadlock
+ *   there): usemem is copied with page faults disabled and the user pages
+ *   faulted in without the lock on a short copy, resmem goes through a
+ *   kernel bounce buffer; poisoned pages are refused.
  * - nvgrace_gpu_fetch_memory_property(): also refuses a wrapping window;
  *   nvgrace_check_window() (not in mainline) refuses unaligned, tiny,
  *   System-RAM-overlapping or oversized windows.
@@ -71,6 +73,7 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/overflow.h>
+#include <linux/pagemap.h>
 #include <linux/pci.h>
 #include <linux/pci-p2pdma.h>
 #include <linux/pm_runtime.h>
@@ -756,60 +759,163 @@ static int nvgrace_mem_copy(struct nvgrace_vfio_device *nvdev,
 }
 
 /*
- * read() and write() go through a kernel bounce buffer, a chunk at a time,
- * and touch user memory only without memory_lock. The user buffer may be a
- * mapping of this same device: copying to or from it can fault into
+ * The user buffer of read() and write() may be a mapping of this same
+ * device: copying to or from it can fault into
  * nvgrace_gpu_vfio_pci_huge_fault(), which takes memory_lock for read
  * again, and a writer of memory_lock (a PCI_COMMAND write, a reset) queued
  * between the two acquisitions would wait for the first while the second
- * waits for it: a deadlock no signal breaks. vfio-pci-core's do_io_rw
- * bounces through a register-sized variable for the same reason; mainline
- * nvgrace-gpu (v7.3) copies to and from user memory under memory_lock, and
- * has this deadlock.
+ * waits for it: a deadlock no signal breaks. A userfaultfd-backed buffer
+ * would hold memory_lock for as long as its handler likes. Mainline
+ * nvgrace-gpu (v7.3) copies to and from user memory under memory_lock with
+ * page faults enabled, and has this deadlock; vfio-pci-core's do_io_rw
+ * bounces through a register-sized variable instead.
+ *
+ * Here usemem (cacheable, plain memcpy) is copied straight between the
+ * user buffer and the device memory under memory_lock with page faults
+ * disabled: a missing user page ends the copy short instead of faulting.
+ * Then memory_lock is dropped, the rest of the user range is faulted in
+ * (which may enter our fault handler or userfaultfd, now without the lock)
+ * and the copy resumes where it stopped, after taking memory_lock and
+ * testing readiness and poison again. User pages can be taken away again
+ * before the retry (a decode toggle zaps this device's mappings, reclaim,
+ * munmap): after NVGRACE_RW_RETRIES short copies in a row without a full
+ * chunk, one chunk goes through the kernel bounce buffer, which never
+ * touches user memory under memory_lock, so the loop always progresses.
+ * resmem (write-combined, naturally aligned readX()/writeX() accesses)
+ * always goes through the bounce buffer.
  */
-#define NVGRACE_RW_CHUNK	SZ_64K
+#define NVGRACE_RW_CHUNK	SZ_256K	/* most copied per memory_lock hold */
+#define NVGRACE_BOUNCE_CHUNK	SZ_64K
+#define NVGRACE_RW_RETRIES	4
+
+/*
+ * Up to @n bytes between usemem at @offset and the user buffer @ubuf,
+ * under memory_lock with page faults disabled; *@left is set to the bytes
+ * not copied because a user page was not present. The caller checked
+ * access_ok().
+ */
+static int nvgrace_mem_copy_user(struct nvgrace_vfio_device *nvdev,
+				 struct nvgrace_mem_region *region, u64 offset,
+				 char __user *ubuf, size_t n, bool write,
+				 size_t *left)
+{
+	struct vfio_pci_core_device *vdev = &nvdev->core_device;
+	unsigned long pfn = PHYS_PFN(region->phys + offset);
+	unsigned long last = PHYS_PFN(region->phys + offset + n - 1);
+	void *mem = region->memaddr + offset;
+	int ret;
+
+	ret = nvgrace_lock_ready(nvdev, NVGRACE_WAIT_READY | NVGRACE_WAIT_BUSY);
+	if (ret)
+		return ret;
+	if (nvgrace_poison_check(&region->poison, pfn, last - pfn + 1)) {
+		ret = -EIO;
+	} else {
+		/*
+		 * The _inatomic copies neither fault nor zero the tail of a
+		 * short copy from user memory (copy_from_user() would write
+		 * zeroes to the device memory past the fault).
+		 */
+		pagefault_disable();
+		if (write)
+			*left = __copy_from_user_inatomic(mem, ubuf, n);
+		else
+			*left = __copy_to_user_inatomic(ubuf, mem, n);
+		pagefault_enable();
+	}
+	up_read(&vdev->memory_lock);
+	return ret;
+}
+
+/* One chunk of at most NVGRACE_BOUNCE_CHUNK through the bounce buffer. */
+static int nvgrace_mem_bounce(struct nvgrace_vfio_device *nvdev,
+			      struct nvgrace_mem_region *region, u64 offset,
+			      char __user *ubuf, size_t n, bool write,
+			      void *bounce)
+{
+	int ret;
+
+	if (write && copy_from_user(bounce, ubuf, n))
+		return -EFAULT;
+	ret = nvgrace_mem_copy(nvdev, region, offset, bounce, n, write);
+	if (ret)
+		return ret;
+	if (!write && copy_to_user(ubuf, bounce, n))
+		return -EFAULT;
+	return 0;
+}
 
 static ssize_t nvgrace_mem_chunks(struct nvgrace_vfio_device *nvdev,
 				  struct nvgrace_mem_region *region,
 				  char __user *buf, size_t count, u64 offset,
 				  bool write)
 {
-	size_t chunk = min_t(size_t, count, NVGRACE_RW_CHUNK), done = 0;
-	void *bounce;
-	int ret;
+	bool direct = region == &nvdev->usemem;
+	size_t done = 0, left, bchunk = 0;
+	unsigned int tries = 0;
+	void *bounce = NULL;
+	int ret = 0;
 
+	if (!access_ok(buf, count))
+		return -EFAULT;
 	ret = nvgrace_gpu_map_device_mem(nvdev, region);
 	if (ret)
 		return ret;
 
-	bounce = kmalloc(chunk, GFP_KERNEL | __GFP_NOWARN);
-	if (!bounce && chunk > PAGE_SIZE) {
-		chunk = PAGE_SIZE;
-		bounce = kmalloc(chunk, GFP_KERNEL);
-	}
-	if (!bounce)
-		return -ENOMEM;
-
 	while (done < count) {
-		size_t n = min(chunk, count - done);
+		size_t n;
 
 		if (fatal_signal_pending(current)) {
 			ret = -EINTR;
 			break;
 		}
-		if (write && copy_from_user(bounce, buf + done, n)) {
-			ret = -EFAULT;
-			break;
+		if (direct && tries < NVGRACE_RW_RETRIES) {
+			n = min_t(size_t, count - done, NVGRACE_RW_CHUNK);
+			left = 0;
+			ret = nvgrace_mem_copy_user(nvdev, region,
+						    offset + done, buf + done,
+						    n, write, &left);
+			if (ret)
+				break;
+			done += n - left;
+			if (!left) {
+				tries = 0;
+				cond_resched();
+				continue;
+			}
+			/* A user page was missing: fault it in unlocked. */
+			tries++;
+			n = left;
+			left = write ? fault_in_readable(buf + done, n) :
+				       fault_in_writeable(buf + done, n);
+			if (left == n) {
+				ret = -EFAULT;
+				break;
+			}
+			continue;
 		}
-		ret = nvgrace_mem_copy(nvdev, region, offset + done, bounce, n,
-				       write);
+
+		if (!bounce) {
+			bchunk = min_t(size_t, count - done,
+				       NVGRACE_BOUNCE_CHUNK);
+			bounce = kmalloc(bchunk, GFP_KERNEL | __GFP_NOWARN);
+			if (!bounce && bchunk > PAGE_SIZE) {
+				bchunk = PAGE_SIZE;
+				bounce = kmalloc(bchunk, GFP_KERNEL);
+			}
+			if (!bounce) {
+				ret = -ENOMEM;
+				break;
+			}
+		}
+		n = min(bchunk, count - done);
+		ret = nvgrace_mem_bounce(nvdev, region, offset + done,
+					 buf + done, n, write, bounce);
 		if (ret)
 			break;
-		if (!write && copy_to_user(buf + done, bounce, n)) {
-			ret = -EFAULT;
-			break;
-		}
 		done += n;
+		tries = 0;
+		cond_resched();
 	}
 	kfree(bounce);
 	/* What was copied before an error counts, as for any read()/write(). */

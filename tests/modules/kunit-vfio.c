@@ -106,7 +106,7 @@ static void split_too_big(struct kunit *test)
  * the buffer's bytes and nothing around them. Plain memory stands in for
  * the device (readq() and friends work on it); on a big-endian kernel the
  * old copy through a u64 gave the value's high bytes for accesses under 8
- * bytes.
+ * bytes. memcmp(), not KUNIT_EXPECT_MEMEQ(): that one came with v6.2.
  */
 static void io_copy_bytes(struct kunit *test)
 {
@@ -124,14 +124,14 @@ static void io_copy_bytes(struct kunit *test)
 				dev[i] = i * 7 + 3;
 			memset(buf, 0x5a, 64);
 			nvgrace_io_read(buf, (void __iomem __force *)dev + off, len);
-			KUNIT_EXPECT_MEMEQ(test, buf, dev + off, len);
+			KUNIT_EXPECT_EQ(test, memcmp(buf, dev + off, len), 0);
 			KUNIT_EXPECT_EQ(test, buf[len], 0x5a);
 
 			for (i = 0; i < 64; i++)
 				buf[i] = 0x80 + i;
 			memset(dev, 0xaa, 64);
 			nvgrace_io_write((void __iomem __force *)dev + off, buf, len);
-			KUNIT_EXPECT_MEMEQ(test, dev + off, buf, len);
+			KUNIT_EXPECT_EQ(test, memcmp(dev + off, buf, len), 0);
 			for (i = 0; i < 64; i++)
 				if (i < off || i >= off + len)
 					KUNIT_EXPECT_EQ(test, dev[i], 0xaa);
