@@ -15,6 +15,9 @@
 #   PAGESIZE  4k | 64k
 #   debug     also apply config/debug.fragment (lockdep, KASAN, UBSAN,
 #             KFENCE, DEBUG_VM, DEBUG_OBJECTS, hung tasks, fault injection)
+#             and, last, config/v<VERSION>-debug.fragment if there is one
+#             (what that version needs for them: 6.1's tinyconfig picks SLOB,
+#             which KASAN, KFENCE and failslab do not support)
 #
 # Prints on stdout only the build directory (it holds arch/arm64/boot/Image,
 # vmlinux, Module.symvers, .config and, in _modinst/, the installed in-tree
@@ -143,6 +146,8 @@ FRAGMENTS=("$CFGDIR/base.fragment")
 [ -f "$CFGDIR/v$VERSION.fragment" ] && FRAGMENTS+=("$CFGDIR/v$VERSION.fragment")
 FRAGMENTS+=("$CFGDIR/$PAGESIZE.fragment")
 [ -n "$VARIANT" ] && FRAGMENTS+=("$CFGDIR/$VARIANT.fragment")
+[ -n "$VARIANT" ] && [ -f "$CFGDIR/v$VERSION-$VARIANT.fragment" ] &&
+	FRAGMENTS+=("$CFGDIR/v$VERSION-$VARIANT.fragment")
 for f in "${FRAGMENTS[@]}"; do
 	[ -f "$f" ] || die "missing config fragment $f"
 done
