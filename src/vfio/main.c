@@ -884,6 +884,7 @@ static ssize_t nvgrace_mem_chunks(struct nvgrace_vfio_device *nvdev,
 				continue;
 			}
 			/* A user page was missing: fault it in unlocked. */
+			atomic_long_inc(&nvdev->rw_faultin);
 			tries++;
 			n = left;
 			left = write ? fault_in_readable(buf + done, n) :
@@ -909,6 +910,8 @@ static ssize_t nvgrace_mem_chunks(struct nvgrace_vfio_device *nvdev,
 			}
 		}
 		n = min(bchunk, count - done);
+		if (direct)
+			atomic_long_inc(&nvdev->rw_bounced);
 		ret = nvgrace_mem_bounce(nvdev, region, offset + done,
 					 buf + done, n, write, bounce);
 		if (ret)

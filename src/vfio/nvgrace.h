@@ -67,6 +67,8 @@ struct nvgrace_vfio_device {
 
 	/* Observability. */
 	atomic_long_t faults[NVGRACE_FAULT_KINDS];
+	atomic_long_t rw_faultin;		/* usemem r/w: user pages faulted in */
+	atomic_long_t rw_bounced;		/* usemem r/w: chunks bounced */
 	atomic_t resets;
 	unsigned int ready_wait_ms;		/* probe or reset to ready */
 

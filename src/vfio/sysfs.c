@@ -194,6 +194,23 @@ static ssize_t faults_pud_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(faults_pud);
 
+/* How often usemem read()/write() took their slow paths (main.c). */
+static ssize_t rw_faultin_show(struct device *dev,
+			       struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%ld\n",
+			  atomic_long_read(&dev_to_nvgrace(dev)->rw_faultin));
+}
+static DEVICE_ATTR_RO(rw_faultin);
+
+static ssize_t rw_bounced_show(struct device *dev,
+			       struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%ld\n",
+			  atomic_long_read(&dev_to_nvgrace(dev)->rw_bounced));
+}
+static DEVICE_ATTR_RO(rw_bounced);
+
 static ssize_t huge_orders_show(struct device *dev,
 				struct device_attribute *attr, char *buf)
 {
@@ -221,6 +238,8 @@ static struct attribute *nvgrace_vfio_attrs[] = {
 	&dev_attr_faults_pte.attr,
 	&dev_attr_faults_pmd.attr,
 	&dev_attr_faults_pud.attr,
+	&dev_attr_rw_faultin.attr,
+	&dev_attr_rw_bounced.attr,
 	&dev_attr_huge_orders.attr,
 	&dev_attr_poisoned.attr,
 	&dev_attr_poisoned_list.attr,
