@@ -32,7 +32,8 @@
  *	VFIO_DEVICE_RESET while a thread keeps reading a mapped page: the
  *	mapping must be gone for the whole reset (the access waits for it),
  *	not only zapped before and after it. Resets under 50 ms, or without
- *	an access started during them, prove nothing and do not count.
+ *	an access started during them, prove nothing and do not count; nor
+ *	does a first warm-up reset (lockdep's first walk of its lock chains).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -679,6 +680,22 @@ static int cmd_resetwin(unsigned int rounds)
 		ok(0, "map 1 MiB of usemem (%s)", strerror(errno));
 		return 1;
 	}
+	/*
+	 * One reset first, not judged: the first reset after the open runs
+	 * lock chains lockdep has not seen yet (and first allocations under
+	 * KASAN), CPU work before the zap and after memory_lock is released.
+	 * On custom/7.3-debug it made the first reset 62 ms around a 26 ms
+	 * wait, failing d / 2 with the mapping gone for the whole window.
+	 */
+	t0 = now_ms();
+	if (ioctl(h.device, VFIO_DEVICE_RESET)) {
+		printf("ok - reset window # SKIP VFIO_DEVICE_RESET: %s\n",
+		       strerror(errno));
+		munmap(m, 1 << 20);
+		vfio_close(&h);
+		return 0;
+	}
+	printf("# warm-up reset %.0f ms, not judged\n", now_ms() - t0);
 	for (r = 0; r < rounds; r++) {
 		memset(&t, 0, sizeof(t));
 		t.p = m;
