@@ -662,11 +662,37 @@ static void *toucher_thread(void *arg)
  * and wait for the reset to end, so one access lasts about as long as the
  * reset. A mapping left in place keeps every access instant.
  */
+/* The driver's fault counters (sysfs nvgrace/faults_*), summed; -1 if absent. */
+static long faults_now(void)
+{
+	static const char * const kind[] = { "pte", "pmd", "pud" };
+	long sum = 0, v;
+	char path[128];
+	unsigned int i;
+	FILE *f;
+
+	for (i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path),
+			 "/sys/bus/pci/devices/%s/nvgrace/faults_%s", bdf, kind[i]);
+		f = fopen(path, "r");
+		if (!f)
+			return -1;
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+		if (v < 0)
+			return -1;
+		sum += v;
+	}
+	return sum;
+}
+
 static int cmd_resetwin(unsigned int rounds)
 {
 	struct sigaction sa = { .sa_sigaction = on_sigbus, .sa_flags = SA_SIGINFO };
 	const char *what = "accesses to a mapping wait while the device is reset";
-	unsigned int r, blocked = 0, seen = 0;
+	unsigned int r, blocked = 0, seen = 0, judged = 0, zapped = 0;
+	long f0, f1;
 	struct toucher t;
 	pthread_t th;
 	double t0, d;
@@ -702,6 +728,7 @@ static int cmd_resetwin(unsigned int rounds)
 		__atomic_load_n(m, __ATOMIC_RELAXED);	/* mapped */
 		pthread_create(&th, NULL, toucher_thread, &t);
 		usleep(50000);
+		f0 = faults_now();
 		__atomic_store_n(&t.phase, 1, __ATOMIC_RELAXED);
 		t0 = now_ms();
 		if (ioctl(h.device, VFIO_DEVICE_RESET)) {
@@ -714,21 +741,42 @@ static int cmd_resetwin(unsigned int rounds)
 		d = now_ms() - t0;
 		__atomic_store_n(&t.phase, 2, __ATOMIC_RELAXED);
 		pthread_join(th, NULL);
-		printf("# round %u: reset %.0f ms, %lu accesses, longest %.1f ms, SIGBUS %d\n",
-		       r, d, t.in_reset, t.longest, t.sigbus);
+		f1 = faults_now();
+		printf("# round %u: reset %.0f ms, %lu accesses, longest %.1f ms",
+		       r, d, t.in_reset, t.longest);
+		printf(", faults %+ld, SIGBUS %d\n", f1 - f0, t.sigbus);
 		if (t.sigbus) {
 			ok(0, "access after the reset (SIGBUS si_code %d)", t.sigbus);
 			break;
 		}
+		if (!t.in_reset)
+			continue;
 		/*
-		 * Telling a wait from a miss needs a reset much longer than the
-		 * guest's scheduling noise, and an access started during it.
+		 * The page was mapped when the reset began and the thread kept
+		 * touching it: it faulted again only if the reset zapped it.
+		 * A mapping left in place never faults, whatever the timing.
 		 */
-		if (d < 50 || !t.in_reset)
+		judged++;
+		zapped += f0 >= 0 && f1 > f0;
+		/*
+		 * The faulting access waits for memory_lock, which the reset
+		 * holds for the whole time the device is reset; the ioctl also
+		 * spends CPU time outside that window (more under load and on
+		 * debug kernels), so the wait is held to half the reset, at
+		 * most 20 ms. Telling a wait from scheduling noise needs a
+		 * reset of 50 ms or more.
+		 */
+		if (d < 50)
 			continue;
 		seen++;
-		blocked += t.longest >= d / 2;
+		blocked += f1 > f0 && t.longest >= (d / 2 < 20 ? d / 2 : 20);
 	}
+	if (!judged)
+		printf("ok - the mapping is zapped by every reset # SKIP %s (%u resets)\n",
+		       "no access during any reset", rounds);
+	else
+		ok(zapped == judged, "the mapping is zapped by every reset (%u of %u resets)",
+		   zapped, judged);
 	if (!seen)
 		printf("ok - %s # SKIP %s (%u resets)\n", what,
 		       "no reset of 50 ms or more with an access in it", rounds);
