@@ -649,18 +649,27 @@ static void *toggle_worker(void *arg)
 }
 
 /* The stand-in's readiness registers in BAR0, 0xFF: ready. */
+/*
+ * BAR0 writes fail with EIO while the toggle thread has memory decode off
+ * (vfio-pci-core refuses BAR accesses then). Decode comes back on within a
+ * toggle cycle, which on a debug kernel under load can take far longer
+ * than the 100 ms this retried for once (6.12-debug: EIO after 100 tries).
+ * Retry EIO for up to 5 s; any other error, or EIO past that, is reported.
+ */
 static int regs_ready(int fd)
 {
 	__u32 v = 0xff;
 	off_t bar0 = region_off(VFIO_PCI_BAR0_REGION_INDEX);
-	int i;
+	double end = now_s() + 5;
 
-	for (i = 0; i < 100; i++) {
+	do {
 		if (pwrite(fd, &v, 4, bar0 + C2C_REG) == 4 &&
 		    pwrite(fd, &v, 4, bar0 + HBM_REG) == 4)
 			return 0;
+		if (errno != EIO)
+			break;
 		usleep(1000);
-	}
+	} while (now_s() < end);
 	return -1;
 }
 
