@@ -722,14 +722,14 @@ out:
 }
 
 /*
- * One chunk between the device memory and a kernel buffer, under
- * memory_lock with the GPU ready. No user memory is touched here.
+ * Take memory_lock for read with the GPU ready, for a copy of @n bytes of
+ * @region at @offset: 0 with the lock held, or an error without it. A
+ * copy touching a poisoned page would hit the error again: -EIO.
  */
-static int nvgrace_mem_copy(struct nvgrace_vfio_device *nvdev,
-			    struct nvgrace_mem_region *region, u64 offset,
-			    void *kbuf, size_t n, bool write)
+static int nvgrace_mem_lock_range(struct nvgrace_vfio_device *nvdev,
+				  struct nvgrace_mem_region *region,
+				  u64 offset, size_t n)
 {
-	struct vfio_pci_core_device *vdev = &nvdev->core_device;
 	unsigned long pfn = PHYS_PFN(region->phys + offset);
 	unsigned long last = PHYS_PFN(region->phys + offset + n - 1);
 	int ret;
@@ -737,25 +737,40 @@ static int nvgrace_mem_copy(struct nvgrace_vfio_device *nvdev,
 	ret = nvgrace_lock_ready(nvdev, NVGRACE_WAIT_READY | NVGRACE_WAIT_BUSY);
 	if (ret)
 		return ret;
-	/* A copy touching a poisoned page would hit the error again. */
 	if (nvgrace_poison_check(&region->poison, pfn, last - pfn + 1)) {
-		ret = -EIO;
-	} else {
-		/*
-		 * resmem: mainline uses vfio_pci_core_do_io_rw(), from v6.9
-		 * with a signature change in v6.19; the same accesses here.
-		 */
-		if (region == &nvdev->resmem && write)
-			nvgrace_io_write(region->ioaddr + offset, kbuf, n);
-		else if (region == &nvdev->resmem)
-			nvgrace_io_read(kbuf, region->ioaddr + offset, n);
-		else if (write)
-			memcpy(region->memaddr + offset, kbuf, n);
-		else
-			memcpy(kbuf, region->memaddr + offset, n);
+		up_read(&nvdev->core_device.memory_lock);
+		return -EIO;
 	}
-	up_read(&vdev->memory_lock);
-	return ret;
+	return 0;
+}
+
+/*
+ * One chunk between the device memory and a kernel buffer, under
+ * memory_lock with the GPU ready. No user memory is touched here.
+ */
+static int nvgrace_mem_copy(struct nvgrace_vfio_device *nvdev,
+			    struct nvgrace_mem_region *region, u64 offset,
+			    void *kbuf, size_t n, bool write)
+{
+	int ret;
+
+	ret = nvgrace_mem_lock_range(nvdev, region, offset, n);
+	if (ret)
+		return ret;
+	/*
+	 * resmem: mainline uses vfio_pci_core_do_io_rw(), from v6.9 with a
+	 * signature change in v6.19; the same accesses here.
+	 */
+	if (region == &nvdev->resmem && write)
+		nvgrace_io_write(region->ioaddr + offset, kbuf, n);
+	else if (region == &nvdev->resmem)
+		nvgrace_io_read(kbuf, region->ioaddr + offset, n);
+	else if (write)
+		memcpy(region->memaddr + offset, kbuf, n);
+	else
+		memcpy(kbuf, region->memaddr + offset, n);
+	up_read(&nvdev->core_device.memory_lock);
+	return 0;
 }
 
 /*
@@ -799,32 +814,25 @@ static int nvgrace_mem_copy_user(struct nvgrace_vfio_device *nvdev,
 				 char __user *ubuf, size_t n, bool write,
 				 size_t *left)
 {
-	struct vfio_pci_core_device *vdev = &nvdev->core_device;
-	unsigned long pfn = PHYS_PFN(region->phys + offset);
-	unsigned long last = PHYS_PFN(region->phys + offset + n - 1);
 	void *mem = region->memaddr + offset;
 	int ret;
 
-	ret = nvgrace_lock_ready(nvdev, NVGRACE_WAIT_READY | NVGRACE_WAIT_BUSY);
+	ret = nvgrace_mem_lock_range(nvdev, region, offset, n);
 	if (ret)
 		return ret;
-	if (nvgrace_poison_check(&region->poison, pfn, last - pfn + 1)) {
-		ret = -EIO;
-	} else {
-		/*
-		 * The _inatomic copies neither fault nor zero the tail of a
-		 * short copy from user memory (copy_from_user() would write
-		 * zeroes to the device memory past the fault).
-		 */
-		pagefault_disable();
-		if (write)
-			*left = __copy_from_user_inatomic(mem, ubuf, n);
-		else
-			*left = __copy_to_user_inatomic(ubuf, mem, n);
-		pagefault_enable();
-	}
-	up_read(&vdev->memory_lock);
-	return ret;
+	/*
+	 * The _inatomic copies neither fault nor zero the tail of a short
+	 * copy from user memory (copy_from_user() would write zeroes to the
+	 * device memory past the fault).
+	 */
+	pagefault_disable();
+	if (write)
+		*left = __copy_from_user_inatomic(mem, ubuf, n);
+	else
+		*left = __copy_to_user_inatomic(ubuf, mem, n);
+	pagefault_enable();
+	up_read(&nvdev->core_device.memory_lock);
+	return 0;
 }
 
 /* One chunk of at most NVGRACE_BOUNCE_CHUNK through the bounce buffer. */
