@@ -53,6 +53,11 @@ sc_sum=$({
 			done
 		done
 } | sha256sum | cut -c1-64)
+# Each check's arguments, used for the run and for its key.
+cp_args=(--strict --no-tree --quiet --show-types --ignore SPDX_LICENSE_TAG)
+sc_bash=(-x -s bash -P SCRIPTDIR)
+# guest scripts run under busybox sh in the initramfs
+sc_guest=(-x -s sh -P tests/guest)
 # passed_before SUM FILE ARGS...: FILE passed this check before (sets key)
 passed_before() {
 	key=$scache/$({
@@ -63,10 +68,9 @@ passed_before() {
 }
 
 while IFS= read -r f; do
-	if passed_before "$cp_sum" "$f" --strict; then
+	if passed_before "$cp_sum" "$f" "${cp_args[@]}"; then
 		tap_ok "checkpatch --strict $f (unchanged since it passed)"
-	elif out=$(perl "$checkpatch" --strict --no-tree --quiet --show-types \
-			--ignore SPDX_LICENSE_TAG --file "$f" 2>&1) && [ -z "$out" ]; then
+	elif out=$(perl "$checkpatch" "${cp_args[@]}" --file "$f" 2>&1) && [ -z "$out" ]; then
 		tap_ok "checkpatch --strict $f"
 		: >"$key"
 	else
@@ -76,9 +80,9 @@ while IFS= read -r f; do
 done < <(git ls-files -co --exclude-standard -- '*.c' '*.h' | grep -v '^\.compat/' | sort)
 
 while IFS= read -r f; do
-	if passed_before "$sc_sum" "$f" -x -s bash -P SCRIPTDIR; then
+	if passed_before "$sc_sum" "$f" "${sc_bash[@]}"; then
 		tap_ok "shellcheck $f (unchanged since it passed)"
-	elif out=$(shellcheck -x -s bash -P SCRIPTDIR "$f" 2>&1); then
+	elif out=$(shellcheck "${sc_bash[@]}" "$f" 2>&1); then
 		tap_ok "shellcheck $f"
 		: >"$key"
 	else
@@ -90,9 +94,9 @@ done < <(git ls-files -co --exclude-standard -- '*.sh' '.ci/run' |
 
 # Guest scripts run under busybox sh in the initramfs.
 while IFS= read -r f; do
-	if passed_before "$sc_sum" "$f" -x -s sh -P tests/guest; then
+	if passed_before "$sc_sum" "$f" "${sc_guest[@]}"; then
 		tap_ok "shellcheck $f (unchanged since it passed)"
-	elif out=$(shellcheck -x -s sh -P tests/guest "$f" 2>&1); then
+	elif out=$(shellcheck "${sc_guest[@]}" "$f" 2>&1); then
 		tap_ok "shellcheck $f"
 		: >"$key"
 	else
