@@ -37,6 +37,13 @@
 #                      is, so the host can pre-fill it); default: a fresh
 #                      sparse file in /dev/shm, deleted afterwards
 #   --mem-size SIZE    its size (power of two, default 2G)
+#   --sibling          give the GPU stand-in a sibling: it becomes function 0
+#                      of a multifunction slot and an "edu" device (1234:11e8)
+#                      function 1, on the same bus, so one bus reset resets
+#                      both (a hot reset through the sibling's VFIO fd). The
+#                      GPU's own VFIO_DEVICE_RESET then has no reset method
+#                      (a bus reset needs it alone on its bus): only the tests
+#                      made for it run well in such a boot
 #   --ram SIZE         guest RAM (default 2G);  --smp N (default 2)
 #   --log FILE         also copy the serial log there
 #   --append ARGS      extra kernel command line
@@ -58,7 +65,7 @@ set -euo pipefail
 usage() { sed -n '/^# SPDX/,/^[^#]/{/^#/p}' "$0" | sed '1d; s/^# \{0,1\}//'; }
 
 arch='' image='' kernel='' initrd='' tcg_thread='' name='' timeout=900 ttimeout=300 only='' qemu_sel=10
-memfile='' memsize=2G ram=2G smp=2 userlog='' append='' verbose=0 ctx=40
+memfile='' memsize=2G sibling=0 ram=2G smp=2 userlog='' append='' verbose=0 ctx=40
 slots=${NG_GUEST_SLOTS:-1}
 [[ $slots =~ ^[1-9][0-9]*$ ]] || die "boot.sh: NG_GUEST_SLOTS must be a positive number, not '$slots'"
 tests=() bins=() mkargs=() qextra=() packdirs=() appends=()
@@ -81,6 +88,7 @@ while [ $# -gt 0 ]; do
 	--qemu) qemu_sel=$2; shift ;;
 	--mem-file) memfile=$2; shift ;;
 	--mem-size) memsize=$2; shift ;;
+	--sibling) sibling=1 ;;
 	--ram) ram=$2; shift ;;
 	--smp) smp=$2; shift ;;
 	--log) userlog=$2; shift ;;
@@ -229,11 +237,16 @@ else
 fi
 [ -n "$append" ] && cmdline="$cmdline $append"
 # shellcheck disable=SC2054
+gpudev=(-device bochs-display,romfile=,bus=gpurp)
+# shellcheck disable=SC2054
+[ $sibling = 0 ] || gpudev=(-device bochs-display,romfile=,bus=gpurp,addr=0.0,multifunction=on
+	-device edu,bus=gpurp,addr=0.1)
+# shellcheck disable=SC2054
 qargs+=(-smp "$smp" -m "$ram" -nodefaults -display none -no-reboot
 	-kernel "$kernel" -initrd "$initrd" -append "$cmdline"
 	-serial "file:$log" -monitor none
 	-device pcie-root-port,id=gpurp,chassis=1,slot=1
-	-device bochs-display,romfile=,bus=gpurp
+	"${gpudev[@]}"
 	-object "memory-backend-file,id=gpumem,share=on,mem-path=$memfile,size=$memsize"
 	-device ivshmem-plain,memdev=gpumem
 	"${qextra[@]}")

@@ -28,7 +28,8 @@
 #   --mem-dir DIR        keep each kernel's ivshmem backing file as
 #                        DIR/<arch>-<series>.mem (recreated per boot)
 #   --qemu 10|host, --timeout SEC, --test-timeout SEC, --only PATTERNS,
-#   --append ARGS, --context N, --mem-size SIZE, -v    passed to boot.sh
+#   --append ARGS, --context N, --mem-size SIZE, --sibling, -v
+#                        passed to boot.sh
 # Stdout: boot.sh's lines for every kernel, numbered across the tier
 # ("ok 1 - arm64/6.12: ...", "BOOT-SUMMARY ..."), then a "# " summary
 # table, the line "BOOT-TIER-SUMMARY kernels=K passed=N failed=N
@@ -72,6 +73,7 @@ while [ $# -gt 0 ]; do
 	--selftest) tests+=("$NG_BOOT_DIR/selftest") ;;
 	--mem-dir) memdir=$2; shift ;;
 	--qemu | --timeout | --test-timeout | --only | --append | --context | --mem-size) bootargs+=("$1" "$2"); shift ;;
+	--sibling) bootargs+=(--sibling) ;;
 	-v | --verbose) bootargs+=(-v) ;;
 	-h | --help) sed -n '/^# SPDX/,/^[^#]/{/^#/p}' "$0" | sed '1d; s/^# \{0,1\}//'; exit 0 ;;
 	*) die "tier.sh: unknown argument: $1" ;;

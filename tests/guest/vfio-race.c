@@ -34,6 +34,13 @@
  *	not only zapped before and after it. Resets under 50 ms, or without
  *	an access started during them, prove nothing and do not count; nor
  *	does a first warm-up reset (lockdep's first walk of its lock chains).
+ *
+ *   vfio-race sibling BDF SIBLING_BDF
+ *	VFIO_DEVICE_PCI_HOT_RESET through the fd of SIBLING_BDF, another
+ *	function on the GPU's bus bound to vfio-pci, while a thread keeps
+ *	reading a mapped page of the GPU's usemem: that reset resets the GPU
+ *	too, so it must zap the GPU's mapping (a fault after it), keep
+ *	accesses out while it runs, and leave the data in place.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -788,10 +795,201 @@ static int cmd_resetwin(unsigned int rounds)
 	return failures ? 1 : 0;
 }
 
+/* ---- sibling: a hot reset through another device's fd --------------- */
+
+/* The IOMMU group number of PCI device @b, or -1. */
+static int group_of(const char *b)
+{
+	char path[256], link[256];
+	ssize_t len;
+	char *p;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", b);
+	len = readlink(path, link, sizeof(link) - 1);
+	if (len < 0)
+		return -1;
+	link[len] = '\0';
+	p = strrchr(link, '/');
+	return atoi(p ? p + 1 : link);
+}
+
+/* The driver's sysfs nvgrace/resets of the GPU, or -1. */
+static long resets_now(void)
+{
+	char path[128];
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/nvgrace/resets", bdf);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+#define SIB_MAP		(1UL << 20)
+#define SIB_STRIDE	512		/* one u64 written per 4 KiB */
+#define SIB_ROUNDS	3
+
+static int cmd_sibling(const char *sib)
+{
+	struct sigaction sa = { .sa_sigaction = on_sigbus, .sa_flags = SA_SIGINFO };
+	const char *what = "accesses to the GPU's mapping wait while the sibling's hot reset runs";
+	unsigned int r, i, dom, bus, dev, fn, blocked = 0, seen = 0, zapped = 0, done = 0;
+	unsigned long bad = 0;
+	struct vfio_pci_hot_reset_info *info;
+	struct vfio_pci_hot_reset *rst;
+	int gg, sg, sibgrp = -1, sibfd, found = 0;
+	long f0, f1, f2, r0, r1;
+	size_t isz, rsz;
+	struct toucher t;
+	pthread_t th;
+	double t0, d;
+	__u64 *m, v;
+
+	open_device();
+	sigaction(SIGBUS, &sa, NULL);
+	gg = group_of(bdf);
+	sg = group_of(sib);
+	if (sg < 0) {
+		ok(0, "IOMMU group of the sibling %s (%s)", sib, strerror(errno));
+		return 1;
+	}
+	if (sg != gg) {
+		char path[64];
+
+		snprintf(path, sizeof(path), "/dev/vfio/%d", sg);
+		sibgrp = open(path, O_RDWR);
+		if (sibgrp < 0 ||
+		    ioctl(sibgrp, VFIO_GROUP_SET_CONTAINER, &h.container)) {
+			ok(0, "open the sibling's group %d (%s)", sg, strerror(errno));
+			return 1;
+		}
+	}
+	sibfd = ioctl(sibgrp >= 0 ? sibgrp : h.group, VFIO_GROUP_GET_DEVICE_FD, sib);
+	ok(sibfd >= 0, "open the sibling %s through VFIO (group %d, the GPU's %d)%s%s",
+	   sib, sg, gg, sibfd < 0 ? ": " : "", sibfd < 0 ? strerror(errno) : "");
+	if (sibfd < 0)
+		return 1;
+
+	/* The GPU must be among the devices the sibling's hot reset resets. */
+	isz = sizeof(*info) + 16 * sizeof(info->devices[0]);
+	info = calloc(1, isz);
+	info->argsz = isz;
+	if (ioctl(sibfd, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, info)) {
+		printf("ok - hot reset through the sibling # SKIP VFIO_DEVICE_GET_PCI_HOT_RESET_INFO: %s\n",
+		       strerror(errno));
+		return failures ? 1 : 0;
+	}
+	if (sscanf(bdf, "%x:%x:%x.%x", &dom, &bus, &dev, &fn) != 4) {
+		ok(0, "parse the GPU's address %s", bdf);
+		return 1;
+	}
+	for (i = 0; i < info->count && i < 16; i++) {
+		printf("# the sibling's hot reset resets %04x:%02x:%02x.%x (group %u)\n",
+		       info->devices[i].segment, info->devices[i].bus,
+		       info->devices[i].devfn >> 3, info->devices[i].devfn & 7,
+		       info->devices[i].group_id);
+		found |= info->devices[i].segment == dom &&
+			 info->devices[i].bus == bus &&
+			 info->devices[i].devfn == ((dev << 3) | fn);
+	}
+	ok(found, "the GPU is in the sibling's reset domain (%u devices)", info->count);
+	if (!found)
+		return 1;
+
+	m = mmap(NULL, SIB_MAP, PROT_READ | PROT_WRITE, MAP_SHARED, h.device,
+		 region_off(4));
+	if (m == MAP_FAILED) {
+		ok(0, "map 1 MiB of usemem (%s)", strerror(errno));
+		return 1;
+	}
+	for (i = 0; i < SIB_MAP / 8; i += SIB_STRIDE)
+		m[i] = MAGIC | i;
+
+	rsz = sizeof(*rst) + 2 * sizeof(rst->group_fds[0]);
+	rst = calloc(1, rsz);
+	rst->argsz = rsz;
+	rst->group_fds[rst->count++] = h.group;
+	if (sibgrp >= 0)
+		rst->group_fds[rst->count++] = sibgrp;
+
+	r0 = resets_now();
+	for (r = 0; r < SIB_ROUNDS; r++) {
+		int ret;
+
+		memset(&t, 0, sizeof(t));
+		t.p = m;
+		__atomic_load_n(m, __ATOMIC_RELAXED);	/* mapped */
+		pthread_create(&th, NULL, toucher_thread, &t);
+		usleep(50000);
+		f0 = faults_now();
+		__atomic_store_n(&t.phase, 1, __ATOMIC_RELAXED);
+		t0 = now_ms();
+		ret = ioctl(sibfd, VFIO_DEVICE_PCI_HOT_RESET, rst);
+		d = now_ms() - t0;
+		__atomic_store_n(&t.phase, 2, __ATOMIC_RELAXED);
+		pthread_join(th, NULL);
+		f1 = faults_now();
+		if (ret) {
+			ok(0, "VFIO_DEVICE_PCI_HOT_RESET through the sibling's fd (%s)",
+			   strerror(errno));
+			break;
+		}
+		if (t.sigbus) {
+			ok(0, "access after the sibling's hot reset (SIGBUS si_code %d)",
+			   t.sigbus);
+			break;
+		}
+		/* A page left mapped never faults: touch it once more. */
+		v = __atomic_load_n(m, __ATOMIC_RELAXED);
+		f2 = faults_now();
+		printf("# round %u: hot reset %.0f ms, %lu accesses, longest %.1f ms, faults %+ld during, %+ld after, value %s\n",
+		       r, d, t.in_reset, t.longest, f1 - f0, f2 - f1,
+		       v == MAGIC ? "kept" : "CHANGED");
+		done++;
+		zapped += f0 >= 0 && f2 > f0;
+		/* As resetwin: a wait is told from noise on resets of 50 ms+. */
+		if (d < 50 || !t.in_reset)
+			continue;
+		seen++;
+		blocked += f1 > f0 && t.longest >= (d / 2 < 20 ? d / 2 : 20);
+	}
+	r1 = resets_now();
+	if (done) {
+		ok(r0 >= 0 && r1 - r0 == done,
+		   "each hot reset through the sibling reset the GPU (resets %+ld in %u)",
+		   r1 - r0, done);
+		ok(zapped == done,
+		   "the GPU's mapping is zapped by every hot reset through the sibling (%u of %u)",
+		   zapped, done);
+		if (!seen)
+			printf("ok - %s # SKIP %s (%u resets)\n", what,
+			       "no reset of 50 ms or more with an access in it", done);
+		else
+			ok(blocked == seen, "%s (%u of %u resets)", what, blocked, seen);
+	}
+	for (i = 0; i < SIB_MAP / 8; i += SIB_STRIDE)
+		bad += m[i] != (MAGIC | i);
+	ok(!bad, "usemem keeps its data across the sibling's resets (%lu of %lu pages differ)",
+	   bad, SIB_MAP / 8 / SIB_STRIDE);
+	munmap(m, SIB_MAP);
+	free(rst);
+	free(info);
+	close(sibfd);
+	if (sibgrp >= 0)
+		close(sibgrp);
+	vfio_close(&h);
+	return failures ? 1 : 0;
+}
+
 static void bad_usage(void)
 {
 	fprintf(stderr, "usage: vfio-race copy BDF SECONDS | ready BDF DELAY_MS |\n"
-			"                 resetwin BDF ROUNDS\n");
+			"                 resetwin BDF ROUNDS | sibling BDF SIBLING_BDF\n");
 	exit(2);
 }
 
@@ -807,6 +1005,8 @@ int main(int argc, char **argv)
 		return cmd_ready(strtoul(argv[3], NULL, 0));
 	if (!strcmp(argv[1], "resetwin"))
 		return cmd_resetwin(strtoul(argv[3], NULL, 0));
+	if (!strcmp(argv[1], "sibling"))
+		return cmd_sibling(argv[3]);
 	bad_usage();
 	return 2;
 }
