@@ -27,7 +27,7 @@
  * matches, so that a sync with upstream is a function-by-function diff.
  * What only this driver has lives elsewhere (nvgrace.h lists the files):
  * the readiness waits (ready.c, mainline's wait/check_device_ready
- * functions), the pre-6.10 mapping tracker (tracker.c), the operator sysfs
+ * functions), the pre-6.10 inode for the mappings (tracker.c), the operator sysfs
  * (sysfs.c). The device structure keeps its own name (struct
  * nvgrace_vfio_device in nvgrace.h, mainline's nvgrace_gpu_pci_core_device)
  * and the decisions KUnit tests (BAR value, region split, MIG and CXL
@@ -46,9 +46,8 @@
  *   memory_lock or the fault's lock (retrying the fault), refuses poisoned
  *   pages, maps the 2 MiB block around a 4 KiB fault, counts faults.
  * - nvgrace_gpu_mmap(): refuses the BAR's padding and private mappings, and
- *   tracks the VMA before v6.10.
- * - nvgrace_gpu_ioctl(): no ioeventfd on the emulated BARs; resets block
- *   faults where the core cannot zap this driver's mappings; before v6.19
+ *   before v6.10 puts a file of the driver's own inode in the VMA.
+ * - nvgrace_gpu_ioctl(): no ioeventfd on the emulated BARs; before v6.19
  *   also region info (nvgrace_ioctl_region_info()).
  * - nvgrace_gpu_read_config_emu(), nvgrace_gpu_write_config_emu(): an
  *   access spanning both emulated BARs, bytes before a BAR register, and
@@ -63,6 +62,8 @@
  *   System-RAM-overlapping or oversized windows.
  * - nvgrace_gpu_probe_check_device_ready(): polls with module parameters
  *   (ready.c); nvgrace_gpu_vfio_pci_reset_done() also counts resets.
+ * - nvgrace_gpu_vfio_pci_reset_prepare(): not in mainline: before v6.10
+ *   zaps this driver's mappings on every reset of the device.
  * - nvgrace_device_feature(): not in mainline: zaps on low-power entry
  *   before v6.10.
  */
@@ -158,7 +159,7 @@ nvgrace_gpu_vfio_pci_register_pfn_range(struct nvgrace_vfio_device *nvdev,
 
 	space->pfn_first = PHYS_PFN(region->phys);
 	space->pfn_last = space->pfn_first + (region->length >> PAGE_SHIFT) - 1;
-	/* The device inode's mapping, or before v6.10 the tracker's list. */
+	/* The device inode's mapping, or before v6.10 the driver's own. */
 	nvgrace_tracker_space(nvdev, space);
 	space->pfn_to_vma_pgoff = nvgrace_gpu_pfn_to_vma_pgoff;
 	/* The fault path checks for poison and maps under memory_lock. */
@@ -379,7 +380,8 @@ static vm_fault_t nvgrace_gpu_vfio_pci_huge_fault(struct vm_fault *vmf,
 
 	/*
 	 * A fault that cannot drop its lock waits for readiness under it, but
-	 * never for a blocking reset: that one zaps with the mmap lock.
+	 * never for a blocking decode change (before v6.10): vfio-pci-core
+	 * zaps its own mappings in it under each mm's mmap lock.
 	 */
 	rc = nvgrace_lock_ready(nvdev, vmf->flags & FAULT_FLAG_ALLOW_RETRY ?
 				0 : NVGRACE_WAIT_READY);
@@ -417,7 +419,6 @@ static const struct vm_operations_struct nvgrace_gpu_vfio_pci_mmap_ops = {
 #ifdef NVGRACE_HUGE_FAULT
 	.huge_fault = nvgrace_gpu_vfio_pci_huge_fault,
 #endif
-	NVGRACE_TRACKER_VM_OPS
 };
 
 static int nvgrace_gpu_mmap(struct vfio_device *core_vdev,
@@ -444,7 +445,7 @@ static int nvgrace_gpu_mmap(struct vfio_device *core_vdev,
 	if (end > region->length)
 		return -EINVAL;
 
-	/* Before v6.10: the driver's own list of its mappings (tracker.c). */
+	/* Before v6.10: the VMA's file becomes one of our inode (tracker.c). */
 	ret = nvgrace_track_vma(nvdev, vma);
 	if (ret)
 		return ret;
@@ -562,7 +563,6 @@ static long nvgrace_gpu_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
 			      unsigned long arg)
 {
 	struct nvgrace_vfio_device *nvdev = vdev_to_nvgrace(core_vdev);
-	long ret;
 
 	switch (cmd) {
 	case VFIO_DEVICE_IOEVENTFD:
@@ -574,13 +574,7 @@ static long nvgrace_gpu_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
 #endif
 	case VFIO_DEVICE_RESET:
 		nvgrace_gpu_init_fake_bar_emu_regs(nvdev);
-		fallthrough;
-	case VFIO_DEVICE_PCI_HOT_RESET:
-		/* Where the core cannot zap this driver's mappings. */
-		nvgrace_block_faults(nvdev);
-		ret = vfio_pci_core_ioctl(core_vdev, cmd, arg);
-		nvgrace_unblock_faults(nvdev);
-		return ret;
+		return vfio_pci_core_ioctl(core_vdev, cmd, arg);
 	default:
 		return vfio_pci_core_ioctl(core_vdev, cmd, arg);
 	}
@@ -1317,14 +1311,16 @@ static int nvgrace_gpu_probe(struct pci_dev *pdev,
 		return PTR_ERR(nvdev);
 
 	mutex_init(&nvdev->remap_lock);
-	nvgrace_tracker_init(nvdev);
+	ret = nvgrace_tracker_init(nvdev);
+	if (ret)
+		goto out_put_vdev;
 	nvdev->mem_status = mem_status;
 	nvdev->cxl_dvsec = pci_find_dvsec_capability(pdev, PCI_VENDOR_ID_CXL,
 						     PCI_DVSEC_CXL_DEVICE);
 
 	ret = nvgrace_gpu_probe_check_device_ready(nvdev);
 	if (ret)
-		goto out_put_vdev;
+		goto out_tracker;
 
 	nvdev->mem_phys = phys;
 	nvdev->mem_length = length;
@@ -1347,9 +1343,11 @@ static int nvgrace_gpu_probe(struct pci_dev *pdev,
 	dev_set_drvdata(&pdev->dev, &nvdev->core_device);
 	ret = vfio_pci_core_register_device(&nvdev->core_device);
 	if (ret)
-		goto out_put_vdev;
+		goto out_tracker;
 	return 0;
 
+out_tracker:
+	nvgrace_tracker_exit(nvdev);
 out_put_vdev:
 	vfio_put_device(&nvdev->core_device.vdev);
 	return ret;
@@ -1363,6 +1361,7 @@ static void nvgrace_gpu_remove(struct pci_dev *pdev)
 	/* Unbind: the device's poison records go with it. */
 	nvgrace_poison_unregister(&to_nvgrace(core_device)->resmem.poison);
 	nvgrace_poison_unregister(&to_nvgrace(core_device)->usemem.poison);
+	nvgrace_tracker_exit(to_nvgrace(core_device));
 	vfio_put_device(&core_device->vdev);
 }
 
@@ -1383,6 +1382,20 @@ static const struct pci_device_id nvgrace_gpu_vfio_pci_table[] = {
 MODULE_DEVICE_TABLE(pci, nvgrace_gpu_vfio_pci_table);
 
 /*
+ * Before v6.10, a reset of the GPU of any kind zaps this driver's mappings
+ * here: pci_reset_function() and pci_reset_bus() call this for each device
+ * they reset, and when VFIO starts the reset (VFIO_DEVICE_RESET, or a hot
+ * reset through this device's fd or a sibling's) vfio-pci-core holds the
+ * device's memory_lock for write until it is over, so no fault maps a page
+ * again meanwhile. The zap takes no mmap lock (tracker.c). From v6.10 the
+ * core zaps them itself.
+ */
+static void nvgrace_gpu_vfio_pci_reset_prepare(struct pci_dev *pdev)
+{
+	nvgrace_zap_mappings(to_nvgrace(dev_get_drvdata(&pdev->dev)));
+}
+
+/*
  * A reset of the GPU (any kind: VFIO's, a bus reset, AER recovery) makes
  * its readiness unknown; the next access waits for it again.
  */
@@ -1399,6 +1412,7 @@ static void nvgrace_gpu_vfio_pci_reset_done(struct pci_dev *pdev)
 
 static const struct pci_error_handlers nvgrace_gpu_vfio_pci_err_handlers = {
 	.error_detected	= vfio_pci_core_aer_err_detected,
+	.reset_prepare	= nvgrace_gpu_vfio_pci_reset_prepare,
 	.reset_done	= nvgrace_gpu_vfio_pci_reset_done,
 };
 

@@ -5,8 +5,8 @@
  *   main.c     what mainline's nvgrace-gpu main.c has, in mainline's order
  *   ready.c    the GPU's readiness after probe and reset (BAR0 registers or
  *              the CXL DVSEC) and its module parameters
- *   tracker.c  the driver's own list of its mappings, for kernels without
- *              a per-device VFIO inode (mainline before v6.10)
+ *   tracker.c  an inode of the driver's own holding its mappings, for
+ *              kernels without a per-device VFIO inode (before v6.10)
  *   sysfs.c    the operator-visible sysfs attributes (see README)
  *   kvm.c      what KVM does with the memory on this kernel (kvm.h)
  *   layout.h, iocopy.h  device-free logic the KUnit suite checks
@@ -74,15 +74,12 @@ struct nvgrace_vfio_device {
 
 #ifndef HAVE_VFIO_DEVICE_INODE
 	/*
-	 * Kernels without a per-device VFIO inode (mainline < 6.10) zap only
-	 * the VMAs vfio-pci-core created itself on reset and memory disable.
-	 * This driver tracks its own VMAs and zaps them at the same points.
+	 * Kernels without a per-device VFIO inode (mainline < 6.10): an
+	 * inode of the driver's own, whose mapping holds the driver's VMAs
+	 * (tracker.c).
 	 */
-	struct mutex walk_lock;			/* one walk of the list */
-	struct mutex vma_lock;			/* the list */
-	struct list_head vma_list;
-	unsigned long zap_gen;			/* under walk_lock */
-	atomic_t faults_blocked;		/* reset or decode change */
+	struct inode *inode;
+	atomic_t faults_blocked;		/* decode or power change */
 #endif
 };
 
@@ -120,7 +117,7 @@ static inline bool nvgrace_memory_enabled(struct vfio_pci_core_device *vdev)
 
 /* What nvgrace_lock_ready() may wait for, without any lock of its own. */
 #define NVGRACE_WAIT_READY	BIT(0)	/* the GPU to get ready */
-#define NVGRACE_WAIT_BUSY	BIT(1)	/* a blocking reset or decode change */
+#define NVGRACE_WAIT_BUSY	BIT(1)	/* a blocking decode change */
 
 int nvgrace_lock_ready(struct nvgrace_vfio_device *nvdev, unsigned int wait);
 int nvgrace_probe_poll_ready(struct nvgrace_vfio_device *nvdev,
@@ -129,11 +126,10 @@ int nvgrace_probe_poll_ready(struct nvgrace_vfio_device *nvdev,
 /* tracker.c */
 
 #ifndef HAVE_VFIO_DEVICE_INODE
-void nvgrace_tracker_init(struct nvgrace_vfio_device *nvdev);
+int nvgrace_tracker_init(struct nvgrace_vfio_device *nvdev);
+void nvgrace_tracker_exit(struct nvgrace_vfio_device *nvdev);
 int nvgrace_track_vma(struct nvgrace_vfio_device *nvdev,
 		      struct vm_area_struct *vma);
-void nvgrace_vma_open(struct vm_area_struct *vma);
-void nvgrace_vma_close(struct vm_area_struct *vma);
 void nvgrace_zap_mappings(struct nvgrace_vfio_device *nvdev);
 void nvgrace_block_faults(struct nvgrace_vfio_device *nvdev);
 void nvgrace_unblock_faults(struct nvgrace_vfio_device *nvdev);
@@ -144,17 +140,17 @@ static inline bool nvgrace_faults_blocked(struct nvgrace_vfio_device *nvdev)
 {
 	return atomic_read(&nvdev->faults_blocked);
 }
-
-/* The tracker's members of the driver's vm_operations_struct. */
-#define NVGRACE_TRACKER_VM_OPS		\
-	.open = nvgrace_vma_open,	\
-	.close = nvgrace_vma_close,
 #else
 /*
  * vfio-pci-core zaps the device inode's mappings, ours included, under
  * memory_lock: nothing to track, to do or to block.
  */
-static inline void nvgrace_tracker_init(struct nvgrace_vfio_device *nvdev)
+static inline int nvgrace_tracker_init(struct nvgrace_vfio_device *nvdev)
+{
+	return 0;
+}
+
+static inline void nvgrace_tracker_exit(struct nvgrace_vfio_device *nvdev)
 {
 }
 
@@ -188,8 +184,6 @@ static inline bool nvgrace_faults_blocked(struct nvgrace_vfio_device *nvdev)
 {
 	return false;
 }
-
-#define NVGRACE_TRACKER_VM_OPS
 #endif
 
 /* sysfs.c */

@@ -172,8 +172,9 @@ int nvgrace_probe_poll_ready(struct nvgrace_vfio_device *nvdev,
  * errors. One quick test with memory_lock held for read: 0 when ready (and
  * from then on without testing), -EAGAIN not yet, -EIO memory decode off or
  * D3 (the registers cannot be read), -ETIME not ready ready_timeout_ms after
- * the reset, -ENODEV the device is gone, -EBUSY a reset or memory-decode
- * change through this device's fd is under way (nvgrace_block_faults()).
+ * the reset, -ENODEV the device is gone, -EBUSY a memory-decode or power
+ * change through this device's fd is under way (nvgrace_block_faults(),
+ * before v6.10).
  */
 static int nvgrace_gpu_check_device_ready(struct nvgrace_vfio_device *nvdev)
 {
@@ -217,7 +218,8 @@ static int nvgrace_gpu_check_device_ready(struct nvgrace_vfio_device *nvdev)
  * Mainline (v7.3) sleeps up to the whole timeout under memory_lock (and the
  * mmap lock, in the fault path), and takes an early wake-up for a kill.
  * Returns 0 with the lock held, or an error without it; -EAGAIN (GPU not
- * ready yet) and -EBUSY (reset under way) unless @wait says to wait for it.
+ * ready yet) and -EBUSY (decode change under way) unless @wait says to wait
+ * for it.
  */
 int nvgrace_lock_ready(struct nvgrace_vfio_device *nvdev, unsigned int wait)
 {
@@ -234,7 +236,7 @@ int nvgrace_lock_ready(struct nvgrace_vfio_device *nvdev, unsigned int wait)
 			/* The test gives -ETIME, against the reset's deadline. */
 			ret = nvgrace_poll_sleep();
 		} else if (ret == -EBUSY && (wait & NVGRACE_WAIT_BUSY)) {
-			/* A reset or a config write: short, poll quickly. */
+			/* A config write: short, poll quickly. */
 			schedule_timeout_killable(msecs_to_jiffies(10));
 			ret = fatal_signal_pending(current) ? -EINTR : 0;
 		}

@@ -1,22 +1,43 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * nvgrace-vfio-pci: the driver's own list of its mappings, for kernels
- * without a per-device VFIO inode (mainline before v6.10, "vfio/pci: Use
- * unmap_mapping_range()"). There vfio-pci-core zaps on reset and memory
- * disable only the VMAs it created itself; this driver tracks its VMAs
- * (mmap(), and the copies vm_ops->open() sees) and zaps them at the same
- * points, keeping faults blocked meanwhile, and nvgrace-poison finds through
- * it the VMAs mapping a poisoned page (its walk_vmas). On later kernels the
- * core zaps the device inode's mappings, ours included, nvgrace-poison walks
- * that inode's mapping, and nvgrace.h makes all of this empty inline
+ * nvgrace-vfio-pci: an address space of the driver's own for its mappings,
+ * on kernels without a per-device VFIO inode (mainline before v6.10, "vfio:
+ * Create vfio_fs_type with inode per device"). There the device's files
+ * have no address space of their own: the group's device file is an
+ * anonymous-inode file, whose inode every anon-inode file of the system
+ * shares, and the cdev's is the character device's. vfio-pci-core zaps on
+ * reset and memory disable only the VMAs it created itself, and a driver
+ * could zap its own only by walking each mm's page tables under its mmap
+ * lock, which cannot be done under memory_lock (the fault path takes the
+ * mmap lock, then memory_lock).
+ *
+ * So each device gets an inode of a small pseudo filesystem of this module,
+ * and mmap() of the device memory puts a file of that inode in the VMA
+ * (what mainline gives every VFIO device from v6.10, for our VMAs only):
+ * the kernel links the VMA into that inode's mapping after ->mmap() returns,
+ * and so do fork(), split and mremap(). Zapping is then unmap_mapping_range()
+ * on that mapping, which takes i_mmap_rwsem and the page-table locks but no
+ * mmap lock, so it may run under memory_lock: from the driver's
+ * reset_prepare() handler, which pci_reset_bus() calls for every device it
+ * resets while vfio-pci-core holds their memory_locks for write, a hot reset
+ * through a sibling device's fd included; nvgrace-poison walks the same
+ * mapping. The file holds the VFIO device file the mapping was made
+ * through, so a mapping keeps the device open as before. On later kernels
+ * the core zaps the device inode's mappings, ours included, nvgrace-poison
+ * walks that inode's mapping, and nvgrace.h makes all of this empty inline
  * functions.
  */
 
+#include <linux/dcache.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/fs_context.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/mount.h>
 #include <linux/pci.h>
-#include <linux/sched/mm.h>
-#include <linux/slab.h>
+#include <linux/pseudo_fs.h>
+#include <linux/string.h>
 #include <linux/vfio_pci_core.h>
 
 #include "nvgrace-compat.h"
@@ -25,161 +46,124 @@
 /* nvgrace-probes: vfio_device_inode */
 
 #ifndef HAVE_VFIO_DEVICE_INODE
-struct nvgrace_vma {
-	struct list_head node;
-	struct vm_area_struct *vma;
-	unsigned long gen;
+#define NVGRACE_FS_MAGIC	0x6e676d66	/* "ngmf" */
+
+static struct vfsmount *nvgrace_mnt;
+static int nvgrace_mnt_count;
+
+/* /proc/PID/maps names a mapping "nvgrace-vfio:[BDF]". */
+static char *nvgrace_fs_dname(struct dentry *dentry, char *buf, int len)
+{
+	static const char pre[] = "nvgrace-vfio:[", post[] = "]";
+	size_t n = dentry->d_name.len;
+	char *p;
+
+	if (len < 0 || sizeof(pre) - 1 + n + sizeof(post) > (size_t)len)
+		return ERR_PTR(-ENAMETOOLONG);
+	p = buf + len - (sizeof(pre) - 1 + n + sizeof(post));
+	memcpy(p, pre, sizeof(pre) - 1);
+	memcpy(p + sizeof(pre) - 1, dentry->d_name.name, n);
+	memcpy(p + sizeof(pre) - 1 + n, post, sizeof(post));
+	return p;
+}
+
+static const struct dentry_operations nvgrace_fs_dops = {
+	.d_dname = nvgrace_fs_dname,
 };
 
-static void nvgrace_vma_add(struct nvgrace_vfio_device *nvdev,
-			    struct nvgrace_vma *t, struct vm_area_struct *vma)
+static int nvgrace_fs_init_fs_context(struct fs_context *fc)
 {
-	t->vma = vma;
-	t->gen = 0;
-	mutex_lock(&nvdev->vma_lock);
-	list_add(&t->node, &nvdev->vma_list);
-	mutex_unlock(&nvdev->vma_lock);
-}
+	struct pseudo_fs_context *ctx = init_pseudo(fc, NVGRACE_FS_MAGIC);
 
-/* A VMA copied by fork, split or mremap: track the copy too. */
-void nvgrace_vma_open(struct vm_area_struct *vma)
-{
-	struct nvgrace_vma *t;
-
-	t = kmalloc_obj(*t, GFP_KERNEL | __GFP_NOFAIL);
-
-	nvgrace_vma_add(vma->vm_private_data, t, vma);
-}
-
-void nvgrace_vma_close(struct vm_area_struct *vma)
-{
-	struct nvgrace_vfio_device *nvdev = vma->vm_private_data;
-	struct nvgrace_vma *t;
-
-	mutex_lock(&nvdev->vma_lock);
-	list_for_each_entry(t, &nvdev->vma_list, node) {
-		if (t->vma == vma) {
-			list_del(&t->node);
-			kfree(t);
-			break;
-		}
-	}
-	mutex_unlock(&nvdev->vma_lock);
+	if (!ctx)
+		return -ENOMEM;
+	ctx->dops = &nvgrace_fs_dops;
+	return 0;
 }
 
 /*
- * Call @fn for every tracked VMA, with its mm's mmap lock held for read and
- * the VMA checked still in its mm. Page tables may only be walked with the
- * owning mm's mmap lock held: munmap() frees them (free_pgtables()) before
- * vm_ops->close() takes the VMA off the list, so a VMA on the list may
- * have none left; vma_lookup() under the mmap lock tells, as munmap()
- * detaches the VMA under the lock taken for write. vm_ops->close() runs
- * under the mmap lock and takes vma_lock, so vma_lock is dropped around
- * taking the mmap lock: one mm at a time, marking the VMAs done with a
- * generation number. walk_lock makes one walk at a time use the marks.
- *
- * Lock order: walk_lock, then an mm's mmap lock (read), then vma_lock.
- * Neither driver lock is taken under memory_lock, nor walk_lock under an
- * mmap lock (mmap(), open() and close() take only vma_lock).
+ * Mounted (internally, never registered) while a device is bound. No
+ * .owner: a module reference from the mount would keep the module loaded
+ * while devices are bound, and unbinding them is what module unload does.
+ * Nothing outlives the last unbind: files of the mount hold a reference on
+ * the module (their fops) and on a VFIO device file, so unbind waits for
+ * them, and the last simple_release_fs() unmounts synchronously.
  */
-static void nvgrace_walk_mappings(struct nvgrace_vfio_device *nvdev,
-				  void (*fn)(struct vm_area_struct *vma,
-					     void *arg),
-				  void *arg)
+static struct file_system_type nvgrace_fs_type = {
+	.name = "nvgrace-vfio",
+	.init_fs_context = nvgrace_fs_init_fs_context,
+	.kill_sb = kill_anon_super,
+};
+
+/* The file in a VMA: it keeps the VFIO device file it was made for open. */
+static int nvgrace_map_release(struct inode *inode, struct file *file)
 {
-	struct nvgrace_vma *t;
-	unsigned long gen;
+	fput(file->private_data);
+	return 0;
+}
 
-	mutex_lock(&nvdev->walk_lock);
-	mutex_lock(&nvdev->vma_lock);
-	gen = ++nvdev->zap_gen;
-	for (;;) {
-		struct mm_struct *mm = NULL;
+static const struct file_operations nvgrace_map_fops = {
+	.owner = THIS_MODULE,
+	.release = nvgrace_map_release,
+};
 
-		list_for_each_entry(t, &nvdev->vma_list, node) {
-			if (t->gen == gen)
-				continue;
-			/* A VMA on the list keeps its mm allocated. */
-			if (mmget_not_zero(t->vma->vm_mm)) {
-				mm = t->vma->vm_mm;
-				break;
-			}
-			/* The mm is exiting: its mappings go with it. */
-			t->gen = gen;
-		}
-		mutex_unlock(&nvdev->vma_lock);
-		if (!mm)
-			break;
+/*
+ * A new mapping of the device memory (mmap()): replace the VMA's file, the
+ * VFIO device file (the group's device file or the cdev, both reach this
+ * through vfio_device_fops), with a file of the device's own inode, as
+ * dma-buf exporters do; mmap_region() then links the VMA into that inode's
+ * mapping. The new file holds the VFIO file, as the VMA did.
+ */
+int nvgrace_track_vma(struct nvgrace_vfio_device *nvdev,
+		      struct vm_area_struct *vma)
+{
+	struct file *file;
 
-		mmap_read_lock(mm);
-		mutex_lock(&nvdev->vma_lock);
-		list_for_each_entry(t, &nvdev->vma_list, node) {
-			struct vm_area_struct *vma = t->vma;
-
-			if (t->gen == gen || vma->vm_mm != mm)
-				continue;
-			t->gen = gen;
-			/* Skip a VMA munmap() has already detached. */
-			if (vma_lookup(mm, vma->vm_start) == vma)
-				fn(vma, arg);
-		}
-		mutex_unlock(&nvdev->vma_lock);
-		mmap_read_unlock(mm);
-		mmput(mm);
-		mutex_lock(&nvdev->vma_lock);
+	/* alloc_file_pseudo() takes over an inode reference on success. */
+	ihold(nvdev->inode);
+	/* __fput() drops the module reference of the file's fops. */
+	__module_get(THIS_MODULE);
+	file = alloc_file_pseudo(nvdev->inode, nvgrace_mnt,
+				 pci_name(nvdev->core_device.pdev),
+				 vma->vm_file->f_flags & O_ACCMODE,
+				 &nvgrace_map_fops);
+	if (IS_ERR(file)) {
+		module_put(THIS_MODULE);
+		iput(nvdev->inode);
+		return PTR_ERR(file);
 	}
-	mutex_unlock(&nvdev->walk_lock);
+	file->private_data = get_file(vma->vm_file);
+	vma_set_file(vma, file);
+	/* The VMA holds the file now. */
+	fput(file);
+	return 0;
 }
 
-static void nvgrace_zap_vma(struct vm_area_struct *vma, void *arg)
-{
-	zap_vma_ptes(vma, vma->vm_start, vma->vm_end - vma->vm_start);
-}
-
-/* Zap every mapping of the device memory. */
+/*
+ * Zap every mapping of the device memory. Takes the inode's i_mmap_rwsem
+ * for read and page-table locks, never an mmap lock: may run under
+ * memory_lock, as mainline's vfio_pci_zap_bars() does from v6.10.
+ */
 void nvgrace_zap_mappings(struct nvgrace_vfio_device *nvdev)
 {
-	nvgrace_walk_mappings(nvdev, nvgrace_zap_vma, NULL);
+	unmap_mapping_range(nvdev->inode->i_mapping, 0, 0, true);
 }
 
 /*
- * nvgrace-poison's walk_vmas for this device's ranges: the VMAs of this
- * driver only, where the i_mmap tree of the mapping VFIO device files share
- * would hold every anonymous-inode file of the system. Its callback takes
- * the page table locks and allocates, under vma_lock: nothing of ours.
- */
-static void nvgrace_walk_vmas(struct nvgrace_pfn_space *space,
-			      void (*fn)(struct vm_area_struct *vma, void *arg),
-			      void *arg)
-{
-	nvgrace_walk_mappings(space->walk_data, fn, arg);
-}
-
-/*
- * Keep this driver's pages unmapped for the whole of a reset or a memory
- * decode change made through this device's fd. vfio-pci-core before v6.10
- * zaps only its own mappings under memory_lock; zapping ours only before
- * and after the operation left a window in which a fault mapped a page
- * again and it stayed mapped while the device was reset. So: block faults
- * (they wait, without their locks, see nvgrace_lock_ready()), wait out the
- * ones in flight (they hold memory_lock for read), zap; after the
- * operation zap again and unblock.
+ * Keep this driver's pages unmapped for the whole of a memory decode or
+ * power state change made through this device's fd (a config space write).
+ * vfio-pci-core before v6.10 zaps only its own mappings under memory_lock
+ * and has no hook for a variant driver there; zapping ours only before and
+ * after the write would leave a window in which a fault maps a page again
+ * and it stays mapped with decode off. So: block faults (they wait, without
+ * their locks where they can drop them, see nvgrace_lock_ready()), wait out
+ * the ones in flight (they hold memory_lock for read), zap; after the write
+ * zap again and unblock.
  *
- * A hot reset through a sibling device's fd is not covered, a limit of
- * these kernels. It resets this device too: vfio-pci-core (6.1:
- * vfio_pci_dev_set_hot_reset()) takes every device's memory_lock for
- * write, ours included, then pci_reset_bus() calls each driver's
- * err_handler->reset_prepare() and ->reset_done() (pci_dev_save_and_disable(),
- * pci_dev_restore()). New faults wait on memory_lock, but pages mapped
- * before stay mapped until the reset is over. Zapping from reset_prepare()
- * would take each mm's mmap lock under memory_lock held for write, the
- * reverse of the fault path (mmap lock, then memory_lock for read): a fault
- * waiting for memory_lock with its mmap lock held and an munmap() queued
- * for that mmap lock would block the zap's mmap_read_lock() for good, and
- * with it the reset. A trylock would make the zap best-effort, which is no
- * guarantee. Mainline's nvgrace-gpu on 6.8 and 6.9 has the same gap and a
- * wider one: it maps usemem with remap_pfn_range() at mmap() time and the
- * core of those kernels never zaps it, on any reset.
+ * Resets need none of this: whatever starts them (VFIO_DEVICE_RESET, a hot
+ * reset through this device's fd or a sibling's), vfio-pci-core holds
+ * memory_lock for write around the reset, and the driver's reset_prepare()
+ * handler zaps under it (nvgrace_zap_mappings()).
  */
 void nvgrace_block_faults(struct nvgrace_vfio_device *nvdev)
 {
@@ -197,39 +181,38 @@ void nvgrace_unblock_faults(struct nvgrace_vfio_device *nvdev)
 	atomic_dec(&nvdev->faults_blocked);
 }
 
-/* How nvgrace-poison finds the VMAs mapping @space: this list. */
+/* How nvgrace-poison finds the VMAs mapping @space: the inode's mapping. */
 void nvgrace_tracker_space(struct nvgrace_vfio_device *nvdev,
 			   struct nvgrace_pfn_space *space)
 {
-	space->mapping = NULL;
-	space->walk_vmas = nvgrace_walk_vmas;
-	space->walk_data = nvdev;
+	space->mapping = nvdev->inode->i_mapping;
+	space->walk_vmas = NULL;
 }
 
-void nvgrace_tracker_init(struct nvgrace_vfio_device *nvdev)
+/* At probe: the device's inode, and the filesystem while a device has one. */
+int nvgrace_tracker_init(struct nvgrace_vfio_device *nvdev)
 {
-	mutex_init(&nvdev->walk_lock);
-	mutex_init(&nvdev->vma_lock);
-	INIT_LIST_HEAD(&nvdev->vma_list);
-}
+	struct inode *inode;
+	int ret;
 
-/*
- * A new mapping of the device memory (mmap()): track it. Any file of the
- * device will do: the group's device file (an anon-inode file) and, from
- * v6.6 with CONFIG_VFIO_DEVICE_CDEV, the cdev (/dev/vfio/devices/vfioN,
- * iommufd), whose f_mapping is the character device inode's. Both reach
- * this driver's mmap() through vfio_device_fops, and zapping and poison
- * handling find the VMA on this list, whatever the file.
- */
-int nvgrace_track_vma(struct nvgrace_vfio_device *nvdev,
-		      struct vm_area_struct *vma)
-{
-	struct nvgrace_vma *t;
-
-	t = kmalloc_obj(*t, GFP_KERNEL);
-	if (!t)
-		return -ENOMEM;
-	nvgrace_vma_add(nvdev, t, vma);
+	atomic_set(&nvdev->faults_blocked, 0);
+	ret = simple_pin_fs(&nvgrace_fs_type, &nvgrace_mnt, &nvgrace_mnt_count);
+	if (ret)
+		return ret;
+	inode = alloc_anon_inode(nvgrace_mnt->mnt_sb);
+	if (IS_ERR(inode)) {
+		simple_release_fs(&nvgrace_mnt, &nvgrace_mnt_count);
+		return PTR_ERR(inode);
+	}
+	nvdev->inode = inode;
 	return 0;
+}
+
+/* At remove, or a failed probe: no file of the inode is left. */
+void nvgrace_tracker_exit(struct nvgrace_vfio_device *nvdev)
+{
+	iput(nvdev->inode);
+	nvdev->inode = NULL;
+	simple_release_fs(&nvgrace_mnt, &nvgrace_mnt_count);
 }
 #endif /* !HAVE_VFIO_DEVICE_INODE */
