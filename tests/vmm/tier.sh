@@ -26,6 +26,16 @@
 #                        (default $NVGRACE_BUILD_ROOT, else $NVGRACE_CACHE/build;
 #                        built with tests/matrix/matrix.sh when missing)
 #   --timeout SEC        per boot (default 900)
+#   --only GLOB          guest scripts to run (default 80-vmm*); another
+#                        glob runs other scripts on the same L1 and L2
+#                        machinery (tests/vmm/guest/l2vm.inc), e.g. the
+#                        bench's 92-l2-vs-mainline.sh, and leaves
+#                        $NVGRACE_CACHE/results/vmm.tsv alone
+#   --tests DIR          more guest scripts (repeatable)
+#   --extra-modules DIR  more modules in the initramfs (repeatable; for
+#                        arm64/SERIES kernels)
+#   --append ARGS        more kernel command line
+#   --test-timeout SEC   per guest script (default 840)
 #   -v                   stream the guest console
 # Stdout: TAP ("ok - vmm/arm64/7.3: 80-vmm: ...", "not ok - ...",
 # "ok - ... # SKIP why"), per-kernel BOOT-SUMMARY lines, a "# " table of the
@@ -42,7 +52,8 @@ NG_VMM_KERNELS="arm64/6.1 arm64/6.12 arm64/6.17 arm64/6.19 arm64/7.3 custom/6.12
 L2_SERIES=7.3
 
 kernels=$NG_VMM_KERNELS modroot=${NVGRACE_BUILD_ROOT:-$NVGRACE_CACHE/build} efi='' timeout=900
-verbose=()
+only='80-vmm*' append='' ttimeout=840
+verbose=() xtests=() xmods=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--smoke) kernels=arm64/7.3; efi=${efi:-0} ;;
@@ -51,6 +62,11 @@ while [ $# -gt 0 ]; do
 	--no-efi) efi=0 ;;
 	--modules-root) modroot=$2; shift ;;
 	--timeout) timeout=$2; shift ;;
+	--only) only=$2; shift ;;
+	--tests) xtests+=(--tests "$2"); shift ;;
+	--extra-modules) xmods+=(--modules "$2"); shift ;;
+	--append) append=" $2"; shift ;;
+	--test-timeout) ttimeout=$2; shift ;;
 	-v | --verbose) verbose=(-v) ;;
 	-h | --help) sed -n '/^# SPDX/,/^[^#]/{/^#/p}' "$0" | sed '1d; s/^# \{0,1\}//'; exit 0 ;;
 	*) die "tier.sh: unknown argument: $1" ;;
@@ -181,7 +197,7 @@ for k in $kernels; do
 			tap_fail "$name: pack modules built (no nvgrace-test-fwprops.ko in $mdir)"
 			continue
 		fi
-		args=(--image "$image" --modules "$mdir")
+		args=(--image "$image" --modules "$mdir" "${xmods[@]}")
 		;;
 	custom/*)
 		key=${k#custom/}
@@ -238,9 +254,9 @@ for k in $kernels; do
 	rc=0
 	"$NG_BOOT_DIR/boot.sh" --arch arm64 --name "$name" "${args[@]}" \
 		--bin "$bins" --tests "$top/tests/guest" --tests "$here/guest" --tests "$l2dir" \
-		--only '80-vmm*' --test-timeout 840 --timeout "$timeout" \
+		"${xtests[@]}" --only "$only" --test-timeout "$ttimeout" --timeout "$timeout" \
 		--extra-kmods "virtio_pci virtio_blk ext4 crc32c_generic libcrc32c" \
-		--append "nvgrace.kvm=$kvm nvgrace.vmm=$mode" \
+		--append "nvgrace.kvm=$kvm nvgrace.vmm=$mode$append" \
 		"${disk[@]}" "${verbose[@]}" >"$bout" || rc=$?
 	cat "$bout"
 	sum=$(grep '^BOOT-SUMMARY ' "$bout" | tail -n1) || sum=''
@@ -266,12 +282,14 @@ for k in $kernels; do
 		"$((SECONDS - t0))" >>"$results"
 	rows+=("$k kvm=$kvm passed=$p failed=$f skipped=$s $((SECONDS - t0))s")
 done
-mv "$results" "$NVGRACE_CACHE/results/vmm.tsv"
-results=
 echo "# vmm tier summary:"
 for r in "${rows[@]}"; do echo "#   $r"; done
-echo "# measured (kernel, KVM, usemem accesses from L2, first touch and stage-2 faults, poison step, failed, s):"
-sed 's/^/#   /' "$NVGRACE_CACHE/results/vmm.tsv"
+if [ "$only" = '80-vmm*' ]; then
+	mv "$results" "$NVGRACE_CACHE/results/vmm.tsv"
+	results=
+	echo "# measured (kernel, KVM, usemem accesses from L2, first touch and stage-2 faults, poison step, failed, s):"
+	sed 's/^/#   /' "$NVGRACE_CACHE/results/vmm.tsv"
+fi
 echo "# vmm tier: $nk kernels, $tp passed, $tf failed, $ts skipped in $((SECONDS - start))s"
 echo "VMM-TIER-SUMMARY kernels=$nk passed=$tp failed=$tf skipped=$ts"
 [ "$tf" = 0 ]

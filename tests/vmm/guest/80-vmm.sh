@@ -13,9 +13,9 @@
 # nvgrace.vmm=smoke|full (full adds a UEFI + ACPI L2 boot).
 # shellcheck source=tests/guest/lib.inc
 . /nvgrace/tests/lib.inc
+# shellcheck source=tests/vmm/guest/l2vm.inc
+. /nvgrace/tests/l2vm.inc
 
-ROOT=/mnt/qemu
-L2DIR=/nvgrace/tests
 USE_OFF=0x10008
 USE_VAL=0x4e5655534531a5a5
 RES_OFF=0x20010
@@ -25,7 +25,6 @@ EFI_USE_VAL=0x4e56454649310101
 EFI_RES_OFF=0x60010
 EFI_RES_VAL=0x4e56454649320202
 TOUCH=256,768
-L2_TIMEOUT=${NG_VMM_L2_TIMEOUT:-400}
 
 expect=$(kvm_expect)
 mode=smoke
@@ -40,52 +39,7 @@ if [ ! -c /dev/kvm ]; then
 	skip "real VMM" "no /dev/kvm in $(uname -r) (the guest must boot at EL2)"
 	exit 0
 fi
-for f in l2-vmlinuz l2-initrd.cpio; do
-	if [ ! -s "$L2DIR/$f" ]; then
-		nok "L2 payload $f in the initramfs (tests/vmm/tier.sh puts it there)"
-		exit 1
-	fi
-done
-
-# --- QEMU: on the disk image, or appended to the initramfs -------------------
-if [ -x /nvgrace/qemu/usr/bin/qemu-system-aarch64 ]; then
-	# a kernel without virtio-blk/ext4 (custom): tier.sh appended the tree
-	ROOT=/nvgrace/qemu
-	diag "QEMU from the initramfs (/nvgrace/qemu)"
-else
-	for m in virtio_pci virtio_blk crc32c_generic libcrc32c crc32c ext4; do
-		modprobe "$m" 2>/dev/null
-	done
-	i=0
-	while [ ! -b /dev/vda ] && [ $i -lt 50 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	mkdir -p "$ROOT"
-	if ! mount -t ext4 -o ro /dev/vda "$ROOT" 2>/tmp/mount.err; then
-		nok "QEMU disk image mounted (/dev/vda, ext4)"
-		sed 's/^/# /' /tmp/mount.err
-		exit 1
-	fi
-fi
-for d in dev proc sys; do mount --bind "/$d" "$ROOT/$d"; done
-mount -t tmpfs tmpfs "$ROOT/tmp"
-mount --bind "$L2DIR" "$ROOT/l2"
-# (the script's exit status is the last command's: a failed umount would
-# count as a failure; the initramfs tree of a custom kernel is no mount)
-cleanup_root() {
-	for d in l2 tmp sys proc dev; do umount "$ROOT/$d" 2>/dev/null; done
-	[ "$ROOT" = /nvgrace/qemu ] || umount "$ROOT" 2>/dev/null
-	return 0
-}
-qver=$(chroot "$ROOT" /usr/bin/qemu-system-aarch64 --version 2>&1 | head -n1)
-case $qver in
-*version*) ok "QEMU runs in the guest: $qver" ;;
-*) nok "QEMU runs in the guest"
-	diag "$qver"
-	cleanup_root
-	exit 1 ;;
-esac
+l2_setup || exit 1
 
 # --- the GPU, as the operator binds it --------------------------------------
 # (full run: nvgrace-poison first, so that the device's poison table exists
@@ -96,7 +50,7 @@ INJECT=/sys/kernel/debug/nvgrace-poison/inject
 if ! bind_with_props; then
 	nok "bind the stand-in GPU to $NG_DRV"
 	unbind_all
-	cleanup_root
+	l2_cleanup
 	exit 1
 fi
 ATTR=/sys/bus/pci/devices/$GPU/nvgrace
@@ -115,66 +69,12 @@ expect_eq "VFIO region 4 size is the driver's usemem BAR size" "$R4" "$(printf '
 expect_eq "VFIO region 2 size is the driver's resmem BAR size" "$R2" "$(printf '0x%x' "$RES_BAR")"
 
 # --- stage-2 fault counting ---------------------------------------------------
-EV=/sys/kernel/tracing/events/kvm/kvm_guest_fault
-HIST='hist:keys=ipa.buckets=0x10000000'
-hist=0
-if [ "$mode" = full ] && [ -w "$EV/trigger" ] && echo "$HIST" >"$EV/trigger" 2>/dev/null; then
-	hist=1
-fi
+[ "$mode" = full ] && s2_start
 dfaults() { echo "$(cat "$ATTR/faults_pte" 2>/dev/null)/$(cat "$ATTR/faults_pmd" 2>/dev/null)/$(cat "$ATTR/faults_pud" 2>/dev/null)"; }
 resets0=$(cat "$ATTR/resets" 2>/dev/null)
 faults0=$(dfaults)
 
 # --- run L2 -------------------------------------------------------------------
-# run_l2 NAME MACHINE-OPTS APPEND [QEMU ARGS...]: one QEMU run, its console in
-# /tmp/NAME.log, the L2KV lines in /tmp/NAME.kv, exit status in $l2rc, time
-# in $l2time (s). While QEMU runs, the function named by $L2_DURING (if set)
-# is called with NAME and QEMU's pid. $L2_GPUARGS, when set, replaces the
-# GPU's root port and vfio-pci device (one argument per word).
-L2_DURING=
-# shellcheck disable=SC2086 # L2_GPUARGS: one argument per word
-run_l2() {
-	_n=$1 _m=$2 _a=$3
-	shift 3
-	_t0=$(cut -d' ' -f1 /proc/uptime)
-	timeout "$L2_TIMEOUT" chroot "$ROOT" /usr/bin/qemu-system-aarch64 \
-		-M "$_m" -accel kvm -cpu host -smp 1 -m 256M \
-		-nodefaults -display none -no-reboot -nic none -monitor none \
-		-serial "file:/tmp/$_n.log" \
-		-kernel /l2/l2-vmlinuz -initrd /l2/l2-initrd.cpio \
-		-append "console=ttyAMA0 quiet panic=-1 rdinit=/init $_a" \
-		${L2_GPUARGS:--device pcie-root-port,id=rp,chassis=1,slot=1 -device vfio-pci,host=$GPU,bus=rp} "$@" \
-		</dev/null >"$ROOT/tmp/$_n.err" 2>&1 &
-	_pid=$!
-	[ -z "$L2_DURING" ] || "$L2_DURING" "$_n" "$_pid"
-	wait "$_pid"
-	l2rc=$?
-	_t1=$(cut -d' ' -f1 /proc/uptime)
-	l2time=$(awk -v a="$_t0" -v b="$_t1" 'BEGIN { printf "%.1f", b - a }')
-	tr -d '\r' <"$ROOT/tmp/$_n.log" >"/tmp/$_n.log"
-	sed -n 's/^L2KV //p' "/tmp/$_n.log" >"/tmp/$_n.kv"
-	cp "$ROOT/tmp/$_n.err" "/tmp/$_n.err"
-}
-# kvf NAME KEY: value of KEY in run NAME
-kvf() { sed -n "s/^$2=//p" "/tmp/$1.kv" | head -n1; }
-show_l2() {
-	diag "QEMU exit $l2rc after ${l2time}s; QEMU stderr:"
-	sed 's/^/#   /' "/tmp/$1.err" | tail -n 20
-	diag "L2 console (last lines):"
-	tail -n 30 "/tmp/$1.log" | sed 's/^/#   | /'
-}
-
-# l2_ran NAME DESC: QEMU exited cleanly after L2 printed done
-l2_ran() {
-	if [ "$l2rc" = 0 ] && [ "$(kvf "$1" 'done')" = 1 ]; then
-		ok "$2 (QEMU run ${l2time}s, L2 kernel $(kvf "$1" kernel))"
-		return 0
-	fi
-	nok "$2"
-	show_l2 "$1"
-	return 1
-}
-
 # bar_check NAME BAR WHAT SIZE: 64-bit prefetchable memory BAR of SIZE bytes
 # (IORESOURCE_MEM 0x200, PREFETCH 0x2000, MEM_64 0x100000 in the flags)
 bar_check() {
@@ -202,7 +102,7 @@ fi
 run_l2 l2 virt,gic-version=3 "$l2args l2.use=$USE_OFF:$USE_VAL l2.res=$RES_OFF:$RES_VAL"
 if ! l2_ran l2 "QEMU gives the GPU to an L2 guest that runs to its end"; then
 	unbind_all
-	cleanup_root
+	l2_cleanup
 	exit 1
 fi
 diag "L2 reached its init after $(kvf l2 uptime)s of L2 uptime"
@@ -263,32 +163,18 @@ if [ "$mode" = full ]; then
 		nok "L2 first-touches 1 GiB of usemem"
 		diag "touch256: '$t1' touch768: '$t2' errors: '$terr'"
 	fi
-	f256=- f1g=-
-	if [ $hist = 1 ]; then
-		cat "$EV/hist" >/tmp/hist
-		echo "!$HIST" >"$EV/trigger" 2>/dev/null
-		ub=$(($(kvf l2 bar4 | cut -d' ' -f1)))
-		f256=0 f1g=0
-		sed -n 's/.*ipa: *~ *\([0-9a-fA-Fx]*\)-.*hitcount: *\([0-9]*\).*/\1 \2/p' /tmp/hist >/tmp/hist.b
-		while read -r b c; do
-			b=$((b))
-			if [ "$b" -lt "$ub" ] || [ "$b" -ge $((ub + 0x40000000)) ]; then
-				continue
-			fi
-			f1g=$((f1g + c))
-			[ "$b" -lt $((ub + 0x10000000)) ] && f256=$((f256 + c))
-		done </tmp/hist.b
-		diag "stage-2 faults (kvm_guest_fault) in usemem: first 256 MiB $f256, all 1 GiB $f1g (over the whole L2 run: the first touch plus the few re-touches after reset)"
-		if [ "$f1g" -gt 0 ]; then
-			ok "stage-2 faults on usemem counted ($f1g for 1 GiB)"
+	if s2_stop l2; then
+		diag "stage-2 faults (kvm_guest_fault) in usemem: first 256 MiB $s2_256m, all 1 GiB $s2_1g (over the whole L2 run: the first touch plus the few re-touches after reset)"
+		if [ "$s2_1g" -gt 0 ]; then
+			ok "stage-2 faults on usemem counted ($s2_1g for 1 GiB)"
 		else
 			nok "stage-2 faults on usemem counted"
-			sed 's/^/#   /' /tmp/hist | head -n 20
+			sed 's/^/#   /' /tmp/l2.hist | head -n 20
 		fi
 	else
 		skip "stage-2 fault count" "no kvm_guest_fault hist trigger on this kernel"
 	fi
-	echo "# VMM-RESULT touch kvm=$expect t256_ns=${t1:--} t1g_ns=$(( ${t1:-0} + ${t2:-0} )) s2f256=$f256 s2f1g=$f1g driver_faults=$faults0,$(dfaults)"
+	echo "# VMM-RESULT touch kvm=$expect t256_ns=${t1:--} t1g_ns=$(( ${t1:-0} + ${t2:-0} )) s2f256=$s2_256m s2f1g=$s2_1g driver_faults=$faults0,$(dfaults)"
 
 	# Reset from L2 reaches the driver; the memory is there again afterwards.
 	resets1=$(cat "$ATTR/resets" 2>/dev/null)
@@ -445,4 +331,4 @@ fi
 
 unbind_all
 check "GPU unbound and the driver unloads after the VMs" test ! -e "$NG_DRVDIR"
-cleanup_root
+l2_cleanup

@@ -12,9 +12,13 @@
  *                                       aligned, 64 bytes used):
  *                                       access.NAME=ok | sigbus code=N (NAME) |
  *                                       wrong got=... want=...
- *   l2-mem touch FILE OFFSET MIB        first touch: one u64 store per 4 KiB
+ *   l2-mem touch FILE OFFSET MIB [TAG]  first touch: one u64 store per 4 KiB
  *                                       page of MIB MiB from OFFSET, timed:
- *                                       touch.mib=N, touch.ns=N
+ *                                       touch.mib=N, touch.ns=N; then every
+ *                                       page read back (untimed): touch.bad=0,
+ *                                       or touch.error=readback mismatch in N
+ *                                       pages (touch_value(): TAG, 0-65535,
+ *                                       tells one run's stores from another's)
  *   l2-mem poison FILE OFFSET BELL BOFF SEC
  *                                       the poison step: store patterns in the
  *                                       page at OFFSET and the next one, print
@@ -302,13 +306,35 @@ static void do_read(struct op *op)
 	op->got = ld64(op->p);
 }
 
+/*
+ * What the touch stores in the page at file offset POS: "NV", the tag, the
+ * offset (below 4 GiB: the usage check keeps it there).
+ */
+static __u64 touch_value(__u64 tag, __u64 pos)
+{
+	return 0x4e56000000000000ULL | tag << 32 | pos;
+}
+
 static void do_touch(struct op *op)
 {
 	__u64 i;
 
 	for (i = 0; i < op->len; i += 4096) {
 		__atomic_store_n(&touch_pos, i, __ATOMIC_RELAXED);
-		st64(op->p + i, 0x4e56000000000000ULL | (op->arg + i));
+		st64(op->p + i, touch_value(op->want, op->arg + i));
+	}
+}
+
+/* every page of the touch read back: op->got = pages without their value */
+static void do_touch_check(struct op *op)
+{
+	__u64 i;
+
+	op->got = 0;
+	for (i = 0; i < op->len; i += 4096) {
+		__atomic_store_n(&touch_pos, i, __ATOMIC_RELAXED);
+		if (ld64(op->p + i) != touch_value(op->want, op->arg + i))
+			op->got++;
 	}
 }
 
@@ -324,7 +350,7 @@ static int bad_usage(void)
 {
 	fprintf(stderr,
 		"l2-mem write FILE OFFSET VALUE | read FILE OFFSET |\n"
-		"       access FILE OFFSET | touch FILE OFFSET MIB |\n"
+		"       access FILE OFFSET | touch FILE OFFSET MIB [TAG] |\n"
 		"       poison FILE OFFSET BELL-FILE BELL-OFFSET SEC\n");
 	return 2;
 }
@@ -441,9 +467,11 @@ int main(int argc, char **argv)
 			one_access(a, (__u8 *)map + moff);
 		return 0;
 	}
-	if (!strcmp(argv[1], "touch") && argc == 5) {
+	if (!strcmp(argv[1], "touch") && (argc == 5 || argc == 6)) {
 		len = strtoull(argv[4], NULL, 0) << 20;
-		if (!len || (off & 4095))
+		op.want = argc == 6 ? strtoull(argv[5], NULL, 0) : 0;
+		if (!len || (off & 4095) || off + len > 1ULL << 32 ||
+		    op.want > 0xffff)
 			return bad_usage();
 		map = map_file(argv[2], off, len, &moff);
 		if (!map)
@@ -460,11 +488,14 @@ int main(int argc, char **argv)
 		t1 = now_ns();
 		printf("touch.mib=%llu\n", (unsigned long long)(len >> 20));
 		printf("touch.ns=%llu\n", (unsigned long long)(t1 - t0));
-		/* spot check: first and last page hold what was stored */
-		if (ld64(op.p) != (0x4e56000000000000ULL | off) ||
-		    ld64(op.p + len - 4096) !=
-			    (0x4e56000000000000ULL | (off + len - 4096)))
-			printf("touch.error=readback mismatch\n");
+		if (guarded(do_touch_check, &op))
+			printf("touch.error=sigbus code=%d reading back +0x%llx\n",
+			       fault(), (unsigned long long)touch_pos);
+		else if (op.got)
+			printf("touch.error=readback mismatch in %llu pages\n",
+			       (unsigned long long)op.got);
+		else
+			printf("touch.bad=0\n");
 		return 0;
 	}
 	if (!strcmp(argv[1], "poison") && argc == 7)
