@@ -6,9 +6,8 @@
  * A driver that maps device memory into user space describes each PFN range
  * with a struct nvgrace_pfn_space and registers it. When a memory failure is
  * reported on a PFN inside a registered range, the poison handler records the
- * PFN, finds the mappings of that range through @mapping (or the driver's
- * @walk_vmas), translates the PFN into a file offset of each VMA with
- * @pfn_to_vma_pgoff and tells the
+ * PFN, finds the mappings of that range through @mapping, translates the
+ * PFN into a file offset of each VMA with @pfn_to_vma_pgoff and tells the
  * processes that map it, as the kernel's early/late kill policy says
  * (SIGBUS BUS_MCEERR_AO to early-kill processes). Where the kernel reports a
  * refused page to KVM as a memory error (FIXUP_USER_FAULT_HWPOISON, the
@@ -50,29 +49,17 @@ struct nvgrace_pfn_space {
 	unsigned long pfn_first;	/* first PFN of the range */
 	unsigned long pfn_last;		/* last PFN of the range, inclusive */
 	/*
-	 * The range's VMAs, one of two ways. @mapping: they hang off this
-	 * address space (a per-device inode); its i_mmap tree is walked. Or
-	 * @walk_vmas, where no address space holds only the driver's VMAs
-	 * (VFIO before v6.10, whose device files share the anonymous inode's
-	 * mapping with every anon-inode file of the system): call @fn(vma,
-	 * @arg) for every VMA of the driver that may map the range, each with
-	 * a reference on its mm (mmget) and that mm's mmap lock held for read,
-	 * after checking that the VMA is still in its mm (vma_lookup()), so
-	 * that munmap() cannot have freed its page tables. @fn may sleep; it
-	 * takes no lock of the driver. @walk_data is for the driver. The
-	 * native path (v6.19) needs @mapping.
+	 * The range's VMAs hang off this address space (a per-device inode:
+	 * VFIO's from v6.10, the VFIO driver's own before); its i_mmap tree
+	 * is walked, as the kernel's native path (v6.19) does.
 	 */
 	struct address_space *mapping;
-	void (*walk_vmas)(struct nvgrace_pfn_space *space,
-			  void (*fn)(struct vm_area_struct *vma, void *arg),
-			  void *arg);
-	void *walk_data;
 	/*
 	 * Translate @pfn into the page offset it has in @vma. Returns 0 and
 	 * sets *@pgoff, or a negative errno when @vma does not map @pfn
 	 * (including VMAs of other files that share @mapping). Called with the
-	 * mapping's i_mmap lock or the VMA's mmap lock held for read, possibly
-	 * under rcu_read_lock(): must not sleep.
+	 * mapping's i_mmap lock held for read, possibly under rcu_read_lock():
+	 * must not sleep.
 	 */
 	int (*pfn_to_vma_pgoff)(struct vm_area_struct *vma, unsigned long pfn,
 				pgoff_t *pgoff);

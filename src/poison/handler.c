@@ -4,12 +4,12 @@
  * It knows nothing of how reports arrive or are recorded: the range's work
  * (records.c) calls nvgrace_poison_handle() for each pending record. It
  * waits out faults that checked before the record (the driver's
- * fault_lock), walks the range's VMAs (the mapping's i_mmap tree, or the
- * driver's own list through its walk_vmas callback), keeps those for which
- * the driver's pfn_to_vma_pgoff() says they map the PFN, zaps the huge-aligned block
- * around the page in each when zapping is safe (nvgrace_poison_zaps()) and
- * sends SIGBUS BUS_MCEERR_AO with the page's address to every early-kill
- * process mapping it (vm.memory_failure_early_kill, prctl(PR_MCE_KILL)).
+ * fault_lock), walks the range's VMAs (the mapping's i_mmap tree), keeps
+ * those for which the driver's pfn_to_vma_pgoff() says they map the PFN,
+ * zaps the huge-aligned block around the page in each when zapping is safe
+ * (nvgrace_poison_zaps()) and sends SIGBUS BUS_MCEERR_AO with the page's
+ * address to every early-kill process mapping it
+ * (vm.memory_failure_early_kill, prctl(PR_MCE_KILL)).
  *
  * Files of the module, each using only those below it:
  *   module.c   init/exit
@@ -282,8 +282,7 @@ static struct nvgrace_poison_victim *nvgrace_poison_victim_alloc(void)
  * 6.19+) allocates its entries with GFP_ATOMIC under i_mmap_rwsem and RCU
  * and, when that fails, logs "Unable to kill proc" and signals nobody; its
  * collect_procs_file() and _anon() lose the process the same way. Here the
- * walk holds only sleeping locks (i_mmap_rwsem, or the VFIO driver's walk
- * and vma_lock mutexes and one mm's mmap_lock for read), and
+ * walk holds only a sleeping lock (i_mmap_rwsem), and
  * send_sig_mceerr() neither sleeps nor takes any of them: it takes the
  * target's siglock (irqsave) and allocates the siginfo with GFP_ATOMIC (if
  * that fails, the kernel still delivers the SIGBUS, without its info). The
@@ -319,7 +318,7 @@ static void nvgrace_poison_signal_now(struct nvgrace_poison_visit *w,
 }
 
 /*
- * One VMA that may map the PFN, with its i_mmap or mmap lock held: zap the
+ * One VMA that may map the PFN, with its i_mmap lock held: zap the
  * page's block when zapping, and note the process to be signalled once the
  * locks are dropped (or signal it now if that note cannot be allocated).
  * The mm is grabbed so that comparing it with the processes' later cannot
@@ -383,9 +382,7 @@ static void nvgrace_poison_walk_mapping(struct nvgrace_pfn_space *space,
  *
  * Locks, in order, none held by the caller: @space's fault_lock for write
  * for an instant, released before anything else; then the VMAs: the
- * mapping's i_mmap lock, or whatever the driver's walk_vmas takes (the
- * VFIO driver: its walk mutex, each mm's mmap lock for read, its list
- * lock); no lock at all while signalling.
+ * mapping's i_mmap lock; no lock at all while signalling.
  */
 void nvgrace_poison_handle(struct nvgrace_pfn_space *space, unsigned long pfn,
 			   const struct mm_struct *signalled)
@@ -411,10 +408,7 @@ void nvgrace_poison_handle(struct nvgrace_pfn_space *space, unsigned long pfn,
 	}
 	w.sysctl_early = nvgrace_poison_sysctl_early_kill();
 
-	if (space->walk_vmas)
-		space->walk_vmas(space, nvgrace_poison_visit_vma, &w);
-	else
-		nvgrace_poison_walk_mapping(space, &w);
+	nvgrace_poison_walk_mapping(space, &w);
 
 	if (!list_empty(&w.victims)) {
 		rcu_read_lock();

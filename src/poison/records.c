@@ -32,9 +32,7 @@
  * held while zapping or signalling, so the driver's fault path (mmap_lock,
  * then memory_lock, then check) cannot deadlock with the work, which takes
  * fault_lock (memory_lock) for write and releases it before it takes
- * anything else, then i_mmap_rwsem, or, through the driver's walk_vmas
- * before v6.10, the driver's walk mutex, each mm's mmap_lock for read and
- * the driver's list lock (src/vfio/tracker.c); no lock while signalling.
+ * anything else, then i_mmap_rwsem; no lock while signalling.
  */
 #define pr_fmt(fmt) "nvgrace-poison: " fmt
 

@@ -16,7 +16,7 @@
 
 /**
  * nvgrace_poison_register() - register a PFN range for poison routing
- * @space: the range; @pfn_first, @pfn_last, @mapping or @walk_vmas, and
+ * @space: the range; @pfn_first, @pfn_last, @mapping and
  *	   @pfn_to_vma_pgoff must be set (@fault_lock optionally); zeroed
  *	   before its first registration. It must stay allocated until
  *	   nvgrace_poison_unregister().
@@ -37,8 +37,7 @@ int nvgrace_poison_register(struct nvgrace_pfn_space *space)
 {
 	int ret = 0;
 
-	if (!space || (!space->mapping && !space->walk_vmas) ||
-	    !space->pfn_to_vma_pgoff)
+	if (!space || !space->mapping || !space->pfn_to_vma_pgoff)
 		return -EINVAL;
 	if (space->pfn_last < space->pfn_first)
 		return -EINVAL;

@@ -27,8 +27,8 @@
  * matches, so that a sync with upstream is a function-by-function diff.
  * What only this driver has lives elsewhere (nvgrace.h lists the files):
  * the readiness waits (ready.c, mainline's wait/check_device_ready
- * functions), the pre-6.10 inode for the mappings (tracker.c), the operator sysfs
- * (sysfs.c). The device structure keeps its own name (struct
+ * functions), the pre-6.10 inode for the mappings (tracker.c), the
+ * operator sysfs (sysfs.c). The device structure keeps its own name (struct
  * nvgrace_vfio_device in nvgrace.h, mainline's nvgrace_gpu_pci_core_device)
  * and the decisions KUnit tests (BAR value, region split, MIG and CXL
  * decoding, access overlap) are in layout.h.

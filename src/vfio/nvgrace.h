@@ -177,7 +177,6 @@ static inline void nvgrace_tracker_space(struct nvgrace_vfio_device *nvdev,
 					 struct nvgrace_pfn_space *space)
 {
 	space->mapping = nvdev->core_device.vdev.inode->i_mapping;
-	space->walk_vmas = NULL;
 }
 
 static inline bool nvgrace_faults_blocked(struct nvgrace_vfio_device *nvdev)

@@ -186,7 +186,6 @@ void nvgrace_tracker_space(struct nvgrace_vfio_device *nvdev,
 			   struct nvgrace_pfn_space *space)
 {
 	space->mapping = nvdev->inode->i_mapping;
-	space->walk_vmas = NULL;
 }
 
 /* At probe: the device's inode, and the filesystem while a device has one. */

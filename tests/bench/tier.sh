@@ -6,7 +6,9 @@
 #
 #   tests/bench/poison-latency.sh   injection -> SIGBUS latency (nvgrace-poison)
 #   tests/bench/vs-mainline.sh      the pack's driver against mainline's
-#                                   nvgrace-gpu in the same boot
+#                                   nvgrace-gpu in the same boot: in the
+#                                   host, and on arm64 from an L2 guest
+#                                   through QEMU (the real-VMM tier's boot)
 #   tests/bench/dkms-time.sh        the build step of dkms build, cold and
 #                                   with the probe results cached
 #

@@ -10,7 +10,11 @@
 #
 # Usage: tier.sh [options]
 #   --kernels "LIST"     ARCH/SERIES words (default: $NG_BOOT_KERNELS below);
-#                        ARCH arm64-16k: Debian's 16 KiB-page arm64 kernel
+#                        ARCH arm64-16k: Debian's 16 KiB-page arm64 kernel;
+#                        ARCH/SERIES+sibling: that kernel booted with a
+#                        sibling function on the GPU's bus (boot.sh
+#                        --sibling), running only the tests made for it
+#                        ($NG_SIBLING_TESTS)
 #   --set check|full     the make check set ($NG_BOOT_CHECK_KERNELS) or the
 #                        make check-full one ($NG_BOOT_KERNELS, the default)
 #   --modules-root DIR   pack modules in DIR/<series>-<arch>/*.ko
@@ -43,9 +47,13 @@ set -euo pipefail
 . "$NVGRACE_TOP/tests/lib/tap.sh"
 
 # Every boot kernel (make check-full), and the make check subset: the two
-# Debian stable kernels, the newest, and the newest on the other arch.
-NG_BOOT_KERNELS="arm64/6.1 arm64/6.12 arm64/6.17 arm64/6.19 arm64/7.3 arm64-16k/7.3 amd64/6.1 amd64/7.3"
-NG_BOOT_CHECK_KERNELS="arm64/6.1 arm64/6.12 arm64/7.3 amd64/7.3"
+# Debian stable kernels, the newest, and the newest on the other arch; the
+# sibling boots (a hot reset through another function's fd) on 6.1, where
+# the driver zaps its own mappings, and on the newest, where the core does.
+NG_BOOT_KERNELS="arm64/6.1 arm64/6.12 arm64/6.17 arm64/6.19 arm64/7.3 arm64-16k/7.3 amd64/6.1 amd64/7.3 arm64/6.1+sibling arm64/7.3+sibling amd64/6.1+sibling"
+NG_BOOT_CHECK_KERNELS="arm64/6.1 arm64/6.12 arm64/7.3 amd64/7.3 arm64/6.1+sibling"
+# What a +sibling boot runs.
+NG_SIBLING_TESTS='47-*'
 
 jobs=1 kernels=$NG_BOOT_KERNELS modroot=${NVGRACE_BUILD_ROOT:-$NVGRACE_CACHE/build} modfrom='' extraroots=() nomods=0 memdir=''
 tests=() bootargs=()
@@ -101,13 +109,16 @@ trap 'rm -f "$ierr"; rm -rf "$work"' EXIT
 # a time. Leaves $work/args.I (boot.sh's arguments) or, when something is
 # missing, $work/out.I with the failure and $work/res.I.
 prepare() {
-	local i=$1 k=$2 flav arch series name image mdir r t
+	local i=$1 k=$2 flav arch series name image mdir r t variant=''
 	flav=${k%%/*}
 	# ARCH may name a flavour: arm64-16k boots Debian's 16 KiB-page kernel
 	arch=$(ng_arch_norm "${flav%%-*}")
 	[ "$flav" = "${flav%%-*}" ] && flav=$arch
 	series=${k#*/}
-	name=$flav/$series
+	case $series in
+	*+sibling) series=${series%+sibling} variant=sibling ;;
+	esac
+	name=$flav/$series${variant:++$variant}
 	echo "$name" >"$work/name.$i"
 	# unprepared() WHY ROWNOTE: a kernel that cannot boot
 	unprepared() {
@@ -126,6 +137,7 @@ prepare() {
 	fi
 	# the pack's modules for it
 	args=(--arch "$arch" --image "$image" --name "$name" "${bootargs[@]}")
+	[ "$variant" = sibling ] && args+=(--sibling --only "$NG_SIBLING_TESTS")
 	if [ $nomods = 0 ]; then
 		if [ -n "$modfrom" ]; then
 			mdir=$($modfrom "$series" "$flav" | tail -n1) || mdir=''
@@ -152,7 +164,11 @@ prepare() {
 		return
 	fi
 	args+=(--bin "${binset[$arch]}")
-	[ -n "$memdir" ] && { rm -f "$memdir/$flav-$series.mem"; args+=(--mem-file "$memdir/$flav-$series.mem"); }
+	if [ -n "$memdir" ]; then
+		r=$memdir/$flav-$series${variant:+-$variant}.mem
+		rm -f "$r"
+		args+=(--mem-file "$r")
+	fi
 	printf '%s\0' "${args[@]}" >"$work/args.$i"
 }
 

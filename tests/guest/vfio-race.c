@@ -830,7 +830,7 @@ static long resets_now(void)
 	return v;
 }
 
-#define SIB_MAP		(1UL << 20)
+#define SIB_MAP		0x100000UL	/* 1 MiB */
 #define SIB_STRIDE	512		/* one u64 written per 4 KiB */
 #define SIB_ROUNDS	3
 
@@ -880,8 +880,8 @@ static int cmd_sibling(const char *sib)
 	info = calloc(1, isz);
 	info->argsz = isz;
 	if (ioctl(sibfd, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, info)) {
-		printf("ok - hot reset through the sibling # SKIP VFIO_DEVICE_GET_PCI_HOT_RESET_INFO: %s\n",
-		       strerror(errno));
+		printf("ok - hot reset through the sibling # SKIP %s: %s\n",
+		       "VFIO_DEVICE_GET_PCI_HOT_RESET_INFO", strerror(errno));
 		return failures ? 1 : 0;
 	}
 	if (sscanf(bdf, "%x:%x:%x.%x", &dom, &bus, &dev, &fn) != 4) {
@@ -947,9 +947,10 @@ static int cmd_sibling(const char *sib)
 		/* A page left mapped never faults: touch it once more. */
 		v = __atomic_load_n(m, __ATOMIC_RELAXED);
 		f2 = faults_now();
-		printf("# round %u: hot reset %.0f ms, %lu accesses, longest %.1f ms, faults %+ld during, %+ld after, value %s\n",
-		       r, d, t.in_reset, t.longest, f1 - f0, f2 - f1,
-		       v == MAGIC ? "kept" : "CHANGED");
+		printf("# round %u: hot reset %.0f ms, %lu accesses, longest %.1f ms",
+		       r, d, t.in_reset, t.longest);
+		printf(", faults %+ld during, %+ld after, value %s\n", f1 - f0,
+		       f2 - f1, v == MAGIC ? "kept" : "CHANGED");
 		done++;
 		zapped += f0 >= 0 && f2 > f0;
 		/* As resetwin: a wait is told from noise on resets of 50 ms+. */
