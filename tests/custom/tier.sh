@@ -21,7 +21,10 @@
 #                         the driver's own mapping list, nvgrace-poison's
 #                         walk over it) on a kernel that has the VFIO cdev,
 #                         booted with the driver's mapping, reset and poison
-#                         tests only ($NG_TRACKER_TESTS)
+#                         tests only ($NG_TRACKER_TESTS), then once more with
+#                         a sibling function on the GPU's bus (boot.sh
+#                         --sibling) for 47-sibling-reset: the driver's zap
+#                         from reset_prepare() under memory_lock
 #
 # Output: TAP lines ("ok - custom/7.3-4k: ..."); exit 0 when nothing failed.
 
@@ -55,7 +58,7 @@ for key in "${keys[@]}"; do
 	fi
 	# What KVM does with cacheable PFNMAP (tests/custom/guest/70-*): the
 	# series' own kernel, mainline from 6.17, or neither.
-	kp=${NVGRACE_KPATCHES:-} kvm=unpatched packargs=() only=()
+	kp=${NVGRACE_KPATCHES:-} kvm=unpatched packargs=() only=() sibling=0
 	case $ver in
 	*kp)
 		ver=${ver%kp}
@@ -66,6 +69,7 @@ for key in "${keys[@]}"; do
 		ver=${ver%tr}
 		packargs=(NVGRACE_PROBE_DISABLE=vfio_device_inode)
 		only=(--only "$NG_TRACKER_TESTS")
+		sibling=1
 		;;
 	*) [ "$(printf '%s\n' 6.17 "$ver" | sort -V | head -n1)" = 6.17 ] && kvm=native ;;
 	esac
@@ -98,6 +102,17 @@ for key in "${keys[@]}"; do
 		--timeout "$btimeout" --test-timeout "$ttimeout" "${only[@]}" \
 		--append "nvgrace.kvm=$kvm${dbg_append:+ $dbg_append}" ||
 		failed=1
+
+	# A hot reset through a sibling's fd: the pre-6.10 code zaps from its
+	# reset_prepare() under the memory_lock the core holds (47-*).
+	if [ "$sibling" = 1 ]; then
+		"$top/tests/boot/boot.sh" --arch arm64 --name "$name+sibling" \
+			--kernel "$kdir/arch/arm64/boot/Image" --modules "$build" \
+			--bin "$bins" --tests "$top/tests/guest" --sibling \
+			--timeout "$btimeout" --test-timeout "$ttimeout" --only '47-*' \
+			--append "nvgrace.kvm=$kvm${dbg_append:+ $dbg_append}" ||
+			failed=1
+	fi
 
 	# The patched kernel on a CPU with FWB but without DIC (QEMU's
 	# cortex-a710, like QEMU 7.2's max): no capability, usemem refused.

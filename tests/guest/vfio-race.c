@@ -830,6 +830,20 @@ static long resets_now(void)
 	return v;
 }
 
+/* The /proc/self/maps line of the mapping at @p, as a diagnostic. */
+static void print_maps_line(const void *p)
+{
+	char line[512];
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		if (strtoul(line, NULL, 16) == (unsigned long)p)
+			printf("# maps: %s", line);
+	fclose(f);
+}
+
 #define SIB_MAP		0x100000UL	/* 1 MiB */
 #define SIB_STRIDE	512		/* one u64 written per 4 KiB */
 #define SIB_ROUNDS	3
@@ -909,6 +923,7 @@ static int cmd_sibling(const char *sib)
 	}
 	for (i = 0; i < SIB_MAP / 8; i += SIB_STRIDE)
 		m[i] = MAGIC | i;
+	print_maps_line(m);
 
 	rsz = sizeof(*rst) + 2 * sizeof(rst->group_fds[0]);
 	rst = calloc(1, rsz);
