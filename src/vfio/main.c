@@ -27,7 +27,7 @@
  * matches, so that a sync with upstream is a function-by-function diff.
  * What only this driver has lives elsewhere (nvgrace.h lists the files):
  * the readiness waits (ready.c, mainline's wait/check_device_ready
- * functions), the pre-6.10 inode for the mappings (tracker.c), the
+ * functions), the pre-6.10 inode for the mappings (mapinode.c), the
  * operator sysfs (sysfs.c). The device structure keeps its own name (struct
  * nvgrace_vfio_device in nvgrace.h, mainline's nvgrace_gpu_pci_core_device)
  * and the decisions KUnit tests (BAR value, region split, MIG and CXL
@@ -160,7 +160,7 @@ nvgrace_gpu_vfio_pci_register_pfn_range(struct nvgrace_vfio_device *nvdev,
 	space->pfn_first = PHYS_PFN(region->phys);
 	space->pfn_last = space->pfn_first + (region->length >> PAGE_SHIFT) - 1;
 	/* The device inode's mapping, or before v6.10 the driver's own. */
-	nvgrace_tracker_space(nvdev, space);
+	nvgrace_mapinode_space(nvdev, space);
 	space->pfn_to_vma_pgoff = nvgrace_gpu_pfn_to_vma_pgoff;
 	/* The fault path checks for poison and maps under memory_lock. */
 	space->fault_lock = &nvdev->core_device.memory_lock;
@@ -445,8 +445,8 @@ static int nvgrace_gpu_mmap(struct vfio_device *core_vdev,
 	if (end > region->length)
 		return -EINVAL;
 
-	/* Before v6.10: the VMA's file becomes one of our inode (tracker.c). */
-	ret = nvgrace_track_vma(nvdev, vma);
+	/* Before v6.10: the VMA's file becomes one of our inode (mapinode.c). */
+	ret = nvgrace_mapinode_attach(nvdev, vma);
 	if (ret)
 		return ret;
 
@@ -1311,7 +1311,7 @@ static int nvgrace_gpu_probe(struct pci_dev *pdev,
 		return PTR_ERR(nvdev);
 
 	mutex_init(&nvdev->remap_lock);
-	ret = nvgrace_tracker_init(nvdev);
+	ret = nvgrace_mapinode_init(nvdev);
 	if (ret)
 		goto out_put_vdev;
 	nvdev->mem_status = mem_status;
@@ -1320,7 +1320,7 @@ static int nvgrace_gpu_probe(struct pci_dev *pdev,
 
 	ret = nvgrace_gpu_probe_check_device_ready(nvdev);
 	if (ret)
-		goto out_tracker;
+		goto out_mapinode;
 
 	nvdev->mem_phys = phys;
 	nvdev->mem_length = length;
@@ -1343,11 +1343,11 @@ static int nvgrace_gpu_probe(struct pci_dev *pdev,
 	dev_set_drvdata(&pdev->dev, &nvdev->core_device);
 	ret = vfio_pci_core_register_device(&nvdev->core_device);
 	if (ret)
-		goto out_tracker;
+		goto out_mapinode;
 	return 0;
 
-out_tracker:
-	nvgrace_tracker_exit(nvdev);
+out_mapinode:
+	nvgrace_mapinode_exit(nvdev);
 out_put_vdev:
 	vfio_put_device(&nvdev->core_device.vdev);
 	return ret;
@@ -1361,7 +1361,7 @@ static void nvgrace_gpu_remove(struct pci_dev *pdev)
 	/* Unbind: the device's poison records go with it. */
 	nvgrace_poison_unregister(&to_nvgrace(core_device)->resmem.poison);
 	nvgrace_poison_unregister(&to_nvgrace(core_device)->usemem.poison);
-	nvgrace_tracker_exit(to_nvgrace(core_device));
+	nvgrace_mapinode_exit(to_nvgrace(core_device));
 	vfio_put_device(&core_device->vdev);
 }
 
@@ -1387,7 +1387,7 @@ MODULE_DEVICE_TABLE(pci, nvgrace_gpu_vfio_pci_table);
  * they reset, and when VFIO starts the reset (VFIO_DEVICE_RESET, or a hot
  * reset through this device's fd or a sibling's) vfio-pci-core holds the
  * device's memory_lock for write until it is over, so no fault maps a page
- * again meanwhile. The zap takes no mmap lock (tracker.c). From v6.10 the
+ * again meanwhile. The zap takes no mmap lock (mapinode.c). From v6.10 the
  * core zaps them itself.
  */
 static void nvgrace_gpu_vfio_pci_reset_prepare(struct pci_dev *pdev)

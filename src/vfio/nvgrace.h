@@ -5,7 +5,7 @@
  *   main.c     what mainline's nvgrace-gpu main.c has, in mainline's order
  *   ready.c    the GPU's readiness after probe and reset (BAR0 registers or
  *              the CXL DVSEC) and its module parameters
- *   tracker.c  an inode of the driver's own holding its mappings, for
+ *   mapinode.c an inode of the driver's own holding its mappings, for
  *              kernels without a per-device VFIO inode (before v6.10)
  *   sysfs.c    the operator-visible sysfs attributes (see README)
  *   kvm.c      what KVM does with the memory on this kernel (kvm.h)
@@ -76,7 +76,7 @@ struct nvgrace_vfio_device {
 	/*
 	 * Kernels without a per-device VFIO inode (mainline < 6.10): an
 	 * inode of the driver's own, whose mapping holds the driver's VMAs
-	 * (tracker.c).
+	 * (mapinode.c).
 	 */
 	struct inode *inode;
 	atomic_t faults_blocked;		/* decode or power change */
@@ -123,18 +123,18 @@ int nvgrace_lock_ready(struct nvgrace_vfio_device *nvdev, unsigned int wait);
 int nvgrace_probe_poll_ready(struct nvgrace_vfio_device *nvdev,
 			     void __iomem *regs);
 
-/* tracker.c */
+/* mapinode.c */
 
 #ifndef HAVE_VFIO_DEVICE_INODE
-int nvgrace_tracker_init(struct nvgrace_vfio_device *nvdev);
-void nvgrace_tracker_exit(struct nvgrace_vfio_device *nvdev);
-int nvgrace_track_vma(struct nvgrace_vfio_device *nvdev,
-		      struct vm_area_struct *vma);
+int nvgrace_mapinode_init(struct nvgrace_vfio_device *nvdev);
+void nvgrace_mapinode_exit(struct nvgrace_vfio_device *nvdev);
+int nvgrace_mapinode_attach(struct nvgrace_vfio_device *nvdev,
+			    struct vm_area_struct *vma);
 void nvgrace_zap_mappings(struct nvgrace_vfio_device *nvdev);
 void nvgrace_block_faults(struct nvgrace_vfio_device *nvdev);
 void nvgrace_unblock_faults(struct nvgrace_vfio_device *nvdev);
-void nvgrace_tracker_space(struct nvgrace_vfio_device *nvdev,
-			   struct nvgrace_pfn_space *space);
+void nvgrace_mapinode_space(struct nvgrace_vfio_device *nvdev,
+			    struct nvgrace_pfn_space *space);
 
 static inline bool nvgrace_faults_blocked(struct nvgrace_vfio_device *nvdev)
 {
@@ -145,17 +145,17 @@ static inline bool nvgrace_faults_blocked(struct nvgrace_vfio_device *nvdev)
  * vfio-pci-core zaps the device inode's mappings, ours included, under
  * memory_lock: nothing to track, to do or to block.
  */
-static inline int nvgrace_tracker_init(struct nvgrace_vfio_device *nvdev)
+static inline int nvgrace_mapinode_init(struct nvgrace_vfio_device *nvdev)
 {
 	return 0;
 }
 
-static inline void nvgrace_tracker_exit(struct nvgrace_vfio_device *nvdev)
+static inline void nvgrace_mapinode_exit(struct nvgrace_vfio_device *nvdev)
 {
 }
 
-static inline int nvgrace_track_vma(struct nvgrace_vfio_device *nvdev,
-				    struct vm_area_struct *vma)
+static inline int nvgrace_mapinode_attach(struct nvgrace_vfio_device *nvdev,
+					  struct vm_area_struct *vma)
 {
 	return 0;
 }
@@ -173,8 +173,8 @@ static inline void nvgrace_unblock_faults(struct nvgrace_vfio_device *nvdev)
 }
 
 /* nvgrace-poison walks the device inode's mapping, which holds ours. */
-static inline void nvgrace_tracker_space(struct nvgrace_vfio_device *nvdev,
-					 struct nvgrace_pfn_space *space)
+static inline void nvgrace_mapinode_space(struct nvgrace_vfio_device *nvdev,
+					  struct nvgrace_pfn_space *space)
 {
 	space->mapping = nvdev->core_device.vdev.inode->i_mapping;
 }

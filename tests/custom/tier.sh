@@ -36,7 +36,7 @@ top=$NVGRACE_TOP
 
 keys=("$@")
 [ ${#keys[@]} -gt 0 ] || keys=(6.12-4k 6.12kp-4k 6.12tr-4k 7.3-4k 7.3-64k 7.3-debug 6.12-debug)
-# What the tracker keys (6.12tr) run: every test of the driver's mappings.
+# What the pre-6.10 keys (6.12tr) run: every test of the driver's mappings.
 NG_TRACKER_TESTS='20-*,40-*,43-*,45-*,46-*,61-*,62-*'
 
 failed=0

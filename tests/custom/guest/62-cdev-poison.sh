@@ -8,7 +8,7 @@
 # refuse it. Before v6.10 the driver refused every such mapping with ENODEV
 # (a cdev file's f_mapping is not the anonymous inode's, which its poison
 # walk needed); a build without the vfio_device_inode probe (the custom
-# tier's tracker boot) runs this on the pre-6.10 code. Skips on kernels
+# tier's 6.12tr boot) runs this on the pre-6.10 code. Skips on kernels
 # without IOMMUFD or VFIO cdev.
 # shellcheck source=tests/guest/lib.inc
 . /nvgrace/tests/lib.inc
@@ -29,7 +29,7 @@ if [ ! -e "$1" ]; then
 	unbind_all
 	exit 0
 fi
-diag "tracker: $(modinfo -F nvgrace_probes_absent /nvgrace/modules/nvgrace-vfio-pci.ko 2>/dev/null |
+diag "probes absent: $(modinfo -F nvgrace_probes_absent /nvgrace/modules/nvgrace-vfio-pci.ko 2>/dev/null |
 	grep -q vfio_device_inode && echo 'the pre-6.10 list' || echo 'the device inode')"
 
 # usemem: "0xPHYS LENGTH BARSIZE"

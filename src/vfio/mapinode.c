@@ -114,8 +114,8 @@ static const struct file_operations nvgrace_map_fops = {
  * dma-buf exporters do; mmap_region() then links the VMA into that inode's
  * mapping. The new file holds the VFIO file, as the VMA did.
  */
-int nvgrace_track_vma(struct nvgrace_vfio_device *nvdev,
-		      struct vm_area_struct *vma)
+int nvgrace_mapinode_attach(struct nvgrace_vfio_device *nvdev,
+			    struct vm_area_struct *vma)
 {
 	struct file *file;
 
@@ -182,14 +182,14 @@ void nvgrace_unblock_faults(struct nvgrace_vfio_device *nvdev)
 }
 
 /* How nvgrace-poison finds the VMAs mapping @space: the inode's mapping. */
-void nvgrace_tracker_space(struct nvgrace_vfio_device *nvdev,
-			   struct nvgrace_pfn_space *space)
+void nvgrace_mapinode_space(struct nvgrace_vfio_device *nvdev,
+			    struct nvgrace_pfn_space *space)
 {
 	space->mapping = nvdev->inode->i_mapping;
 }
 
 /* At probe: the device's inode, and the filesystem while a device has one. */
-int nvgrace_tracker_init(struct nvgrace_vfio_device *nvdev)
+int nvgrace_mapinode_init(struct nvgrace_vfio_device *nvdev)
 {
 	struct inode *inode;
 	int ret;
@@ -208,7 +208,7 @@ int nvgrace_tracker_init(struct nvgrace_vfio_device *nvdev)
 }
 
 /* At remove, or a failed probe: no file of the inode is left. */
-void nvgrace_tracker_exit(struct nvgrace_vfio_device *nvdev)
+void nvgrace_mapinode_exit(struct nvgrace_vfio_device *nvdev)
 {
 	iput(nvdev->inode);
 	nvdev->inode = NULL;
