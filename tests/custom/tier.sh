@@ -18,13 +18,14 @@
 #                         for the short one); VERSION 6.12tr (6.12tr-4k,
 #                         6.12tr-debug): the pack built as for a kernel
 #                         before v6.10 (NVGRACE_PROBE_DISABLE=vfio_device_inode:
-#                         the driver's own mapping list, nvgrace-poison's
-#                         walk over it) on a kernel that has the VFIO cdev,
+#                         the driver's own inode for its mappings,
+#                         src/vfio/mapinode.c) on a kernel with the VFIO cdev,
 #                         booted with the driver's mapping, reset and poison
 #                         tests only ($NG_TRACKER_TESTS), then once more with
 #                         a sibling function on the GPU's bus (boot.sh
 #                         --sibling) for 47-sibling-reset: the driver's zap
-#                         from reset_prepare() under memory_lock
+#                         from reset_prepare() under memory_lock; the
+#                         debug keys take that sibling boot too
 #
 # Output: TAP lines ("ok - custom/7.3-4k: ..."); exit 0 when nothing failed.
 
@@ -73,6 +74,11 @@ for key in "${keys[@]}"; do
 		;;
 	*) [ "$(printf '%s\n' 6.17 "$ver" | sort -V | head -n1)" = 6.17 ] && kvm=native ;;
 	esac
+	# Debug kernels boot with the sibling too: the checkers watch the zap
+	# a sibling's hot reset makes (from reset_prepare() before v6.10).
+	if [ "$variant" = debug ]; then
+		sibling=1
+	fi
 	if ! kdir=$(NVGRACE_KPATCHES=$kp "$here/build-kernel.sh" "$ver" "$psz" $variant); then
 		echo "not ok - $name: kernel builds"
 		failed=1
