@@ -160,8 +160,18 @@ if [ -n "$f" ]; then
 	echo "# NVGRACE-METRIC kvm_s2_faults_usemem kernel=$expect mib=$TOUCH_MIB faults=$f"
 	# Page by page would be TOUCH_MIB * 256 faults; the count includes
 	# timer exits, so only check that blocks were used (>= 16 KiB each).
-	check "usemem mapped at stage 2 in blocks, not 4 KiB pages ($f faults for $TOUCH_MIB MiB)" \
-		test "$f" -lt $((TOUCH_MIB * 64))
+	# An unpatched KVM sizes a PFNMAP block from the host's leaf: where
+	# the host maps the memory with PTEs only (huge_orders "pte", 6.1's
+	# mm), it maps L2 page by page, the cost the series' 6.1 patch 0008
+	# removes. Check that too, so the block count above stays meaningful.
+	orders=$(cat "/sys/bus/pci/devices/$GPU/nvgrace/huge_orders" 2>/dev/null)
+	if [ "$expect" = unpatched ] && [ "$orders" = pte ]; then
+		check "usemem mapped at stage 2 page by page, as an unpatched KVM does over host PTEs ($f faults for $TOUCH_MIB MiB)" \
+			test "$f" -ge $((TOUCH_MIB * 256))
+	else
+		check "usemem mapped at stage 2 in blocks, not 4 KiB pages ($f faults for $TOUCH_MIB MiB)" \
+			test "$f" -lt $((TOUCH_MIB * 64))
+	fi
 fi
 
 vmm_run resmem "vfio:$GPU:2"
