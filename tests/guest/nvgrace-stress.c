@@ -1411,20 +1411,24 @@ static int fault_once(enum fop op, int n, int *err, int inject_fd)
 	return injected;
 }
 
-/* The device still works: open, region info, read, close. */
+/* The device still works: open, region info, read, close. Says what failed. */
 static int device_works(void)
 {
 	__u64 buf[8];
-	int ok;
+	ssize_t n;
 
 	if (vfio_open(bdf, &h)) {
+		diag("device check: open: %s: %s", vfio_open_failed, strerror(errno));
 		vfio_close(&h);
 		return 0;
 	}
-	regs_ready(h.device);
-	ok = pread(h.device, buf, sizeof(buf), region_off(usemem.index) + AREA) == sizeof(buf);
+	if (regs_ready(h.device))
+		diag("device check: readiness registers: %s", strerror(errno));
+	n = pread(h.device, buf, sizeof(buf), region_off(usemem.index) + AREA);
+	if (n != sizeof(buf))
+		diag("device check: usemem pread: %zd (%s)", n, n < 0 ? strerror(errno) : "short");
 	vfio_close(&h);
-	return ok;
+	return n == sizeof(buf);
 }
 
 static int cmd_faults(int argc, char **argv)
