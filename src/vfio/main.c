@@ -41,7 +41,10 @@
  *   which uses the kernel's pfn_address_space where it exists (v6.19) and
  *   its own routing before.
  * - nvgrace_gpu_open_device(): maps only the readiness registers of BAR0
- *   (the core's BAR map helper changed twice) and registers both regions.
+ *   (the core's BAR map helper changed twice) and registers both regions;
+ *   it and the plain-vfio-pci open refuse an open that cannot keep the
+ *   device's config state, which mainline lets through and which costs the
+ *   device its BARs at close before v6.19 (nvgrace_core_enable()).
  * - nvgrace_gpu_vfio_pci_huge_fault(): waits for readiness without holding
  *   memory_lock or the fault's lock (retrying the fault), refuses poisoned
  *   pages, maps the 2 MiB block around a 4 KiB fault, counts faults.
@@ -109,6 +112,42 @@ static const struct vm_operations_struct nvgrace_gpu_vfio_pci_mmap_ops;
 
 /* ---- open / close ------------------------------------------------------ */
 
+/*
+ * vfio_pci_core_enable() goes on when it cannot keep a copy of the state it
+ * saved after its reset (pci_store_saved_state(), a small allocation, failed:
+ * it only logs at debug level). vfio_pci_core_disable() then resets the
+ * device at close and restores nothing: until v6.19 pci_restore_state()
+ * returns early once loading the missing copy cleared state_saved, so the
+ * device comes out of the reset with its BARs cleared, and every later open
+ * finds it dead (memory decode on, BAR0 answering all-ones) until the host
+ * assigns its resources again. Seen on 6.1 with failslab (tests/guest/
+ * 80-stress.sh, fault phase). The copy is taken again here; if that fails
+ * too, the open fails with -ENOMEM and the device is disabled without the
+ * reset it could not be restored from.
+ */
+static void nvgrace_core_disable(struct vfio_pci_core_device *vdev)
+{
+	if (!vdev->pci_saved_state)
+		vdev->reset_works = false;	/* set again by the next enable */
+	vfio_pci_core_disable(vdev);
+}
+
+static int nvgrace_core_enable(struct vfio_pci_core_device *vdev)
+{
+	int ret;
+
+	ret = vfio_pci_core_enable(vdev);
+	if (ret || vdev->pci_saved_state)
+		return ret;
+
+	vdev->pci_saved_state = pci_store_saved_state(vdev->pdev);
+	if (vdev->pci_saved_state)
+		return 0;
+	pci_warn(vdev->pdev, "open refused: no memory to keep the device's config state for its close\n");
+	nvgrace_core_disable(vdev);
+	return -ENOMEM;
+}
+
 static void
 nvgrace_gpu_init_fake_bar_emu_regs(struct nvgrace_vfio_device *nvdev)
 {
@@ -174,7 +213,7 @@ static int nvgrace_gpu_open_device(struct vfio_device *core_vdev)
 	struct pci_dev *pdev = vdev->pdev;
 	int ret;
 
-	ret = vfio_pci_core_enable(vdev);
+	ret = nvgrace_core_enable(vdev);
 	if (ret)
 		return ret;
 
@@ -216,7 +255,7 @@ out_unmap:
 out_disable:
 	if (ret == -EBUSY)
 		pci_err(pdev, "device memory overlaps another device's poison range\n");
-	vfio_pci_core_disable(vdev);
+	nvgrace_core_disable(vdev);
 	return ret;
 }
 
@@ -1107,14 +1146,17 @@ static int nvgrace_gpu_core_open_device(struct vfio_device *core_vdev)
 		container_of(core_vdev, struct vfio_pci_core_device, vdev);
 	int ret;
 
-	ret = vfio_pci_core_enable(vdev);
+	ret = nvgrace_core_enable(vdev);
 	if (ret)
 		return ret;
 	vfio_pci_core_finish_enable(vdev);
 	return 0;
 }
 
-/* Without usable device-memory properties: exactly vfio-pci. */
+/*
+ * Without usable device-memory properties: vfio-pci, but for an open that
+ * cannot keep the device's config state (nvgrace_core_enable()).
+ */
 static const struct vfio_device_ops nvgrace_gpu_pci_core_ops = {
 	.name		= "nvgrace-vfio-pci-core",
 	.open_device	= nvgrace_gpu_core_open_device,
