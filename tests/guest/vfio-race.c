@@ -79,21 +79,47 @@ static off_t region_off(unsigned int index)
 	return (off_t)index << 40;
 }
 
-/* Length of region NAME (usemem/resmem) from the driver's sysfs, or 0. */
-static unsigned long long region_len(const char *name)
+/* The first line of the driver's sysfs nvgrace/NAME in BUF: 0, or -1. */
+static int nvgrace_attr(const char *name, char *buf, int size)
 {
-	unsigned long long phys, length = 0, bar;
 	char path[256];
 	FILE *f;
+	int ret;
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/nvgrace/%s",
 		 bdf, name);
 	f = fopen(path, "r");
 	if (!f)
-		return 0;
-	if (fscanf(f, "%llx %llu %llu", &phys, &length, &bar) != 3)
-		length = 0;
+		return -1;
+	ret = fgets(buf, size, f) ? 0 : -1;
 	fclose(f);
+	return ret;
+}
+
+/* The driver's sysfs nvgrace/NAME as a number (>= 0), or -1. */
+static long nvgrace_long(const char *name)
+{
+	char buf[64], *end;
+	long v;
+
+	if (nvgrace_attr(name, buf, sizeof(buf)))
+		return -1;
+	errno = 0;
+	v = strtol(buf, &end, 10);
+	if (errno || end == buf || v < 0)
+		return -1;
+	return v;
+}
+
+/* Length of region NAME (usemem/resmem) from the driver's sysfs, or 0. */
+static unsigned long long region_len(const char *name)
+{
+	unsigned long long phys, length, bar;
+	char buf[128];
+
+	if (nvgrace_attr(name, buf, sizeof(buf)) ||
+	    sscanf(buf, "%llx %llu %llu", &phys, &length, &bar) != 3)
+		return 0;
 	return length;
 }
 
@@ -662,6 +688,40 @@ static void *toucher_thread(void *arg)
 	return NULL;
 }
 
+/* The driver's fault counters (sysfs nvgrace/faults_*), summed; -1 if absent. */
+static long faults_now(void)
+{
+	long pte = nvgrace_long("faults_pte"), pmd = nvgrace_long("faults_pmd"),
+	     pud = nvgrace_long("faults_pud");
+
+	return pte < 0 || pmd < 0 || pud < 0 ? -1 : pte + pmd + pud;
+}
+
+/*
+ * Start a thread touching @m in a loop and let it run 50 ms; then read the
+ * fault counters into *@f0 and enter phase 1 (a reset begins). Returns the
+ * time phase 1 began, ms.
+ */
+static double toucher_start(struct toucher *t, pthread_t *th, __u64 *m, long *f0)
+{
+	memset(t, 0, sizeof(*t));
+	t->p = m;
+	__atomic_load_n(m, __ATOMIC_RELAXED);	/* mapped */
+	pthread_create(th, NULL, toucher_thread, t);
+	usleep(50000);
+	*f0 = faults_now();
+	__atomic_store_n(&t->phase, 1, __ATOMIC_RELAXED);
+	return now_ms();
+}
+
+/* End phase 1 and the thread; the fault counters after. */
+static long toucher_stop(struct toucher *t, pthread_t th)
+{
+	__atomic_store_n(&t->phase, 2, __ATOMIC_RELAXED);
+	pthread_join(th, NULL);
+	return faults_now();
+}
+
 /*
  * A thread keeps reading a mapped page of usemem while VFIO_DEVICE_RESET
  * runs (a secondary bus reset here: 100 ms and more). While the device is
@@ -669,31 +729,6 @@ static void *toucher_thread(void *arg)
  * and wait for the reset to end, so one access lasts about as long as the
  * reset. A mapping left in place keeps every access instant.
  */
-/* The driver's fault counters (sysfs nvgrace/faults_*), summed; -1 if absent. */
-static long faults_now(void)
-{
-	static const char * const kind[] = { "pte", "pmd", "pud" };
-	long sum = 0, v;
-	char path[128];
-	unsigned int i;
-	FILE *f;
-
-	for (i = 0; i < 3; i++) {
-		snprintf(path, sizeof(path),
-			 "/sys/bus/pci/devices/%s/nvgrace/faults_%s", bdf, kind[i]);
-		f = fopen(path, "r");
-		if (!f)
-			return -1;
-		if (fscanf(f, "%ld", &v) != 1)
-			v = -1;
-		fclose(f);
-		if (v < 0)
-			return -1;
-		sum += v;
-	}
-	return sum;
-}
-
 static int cmd_resetwin(unsigned int rounds)
 {
 	struct sigaction sa = { .sa_sigaction = on_sigbus, .sa_flags = SA_SIGINFO };
@@ -730,25 +765,15 @@ static int cmd_resetwin(unsigned int rounds)
 	}
 	printf("# warm-up reset %.0f ms, not judged\n", now_ms() - t0);
 	for (r = 0; r < rounds; r++) {
-		memset(&t, 0, sizeof(t));
-		t.p = m;
-		__atomic_load_n(m, __ATOMIC_RELAXED);	/* mapped */
-		pthread_create(&th, NULL, toucher_thread, &t);
-		usleep(50000);
-		f0 = faults_now();
-		__atomic_store_n(&t.phase, 1, __ATOMIC_RELAXED);
-		t0 = now_ms();
+		t0 = toucher_start(&t, &th, m, &f0);
 		if (ioctl(h.device, VFIO_DEVICE_RESET)) {
-			__atomic_store_n(&t.phase, 2, __ATOMIC_RELAXED);
-			pthread_join(th, NULL);
+			toucher_stop(&t, th);
 			printf("ok - reset window # SKIP VFIO_DEVICE_RESET: %s\n",
 			       strerror(errno));
 			return 0;
 		}
 		d = now_ms() - t0;
-		__atomic_store_n(&t.phase, 2, __ATOMIC_RELAXED);
-		pthread_join(th, NULL);
-		f1 = faults_now();
+		f1 = toucher_stop(&t, th);
 		printf("# round %u: reset %.0f ms, %lu accesses, longest %.1f ms",
 		       r, d, t.in_reset, t.longest);
 		printf(", faults %+ld, SIGBUS %d\n", f1 - f0, t.sigbus);
@@ -811,23 +836,6 @@ static int group_of(const char *b)
 	link[len] = '\0';
 	p = strrchr(link, '/');
 	return atoi(p ? p + 1 : link);
-}
-
-/* The driver's sysfs nvgrace/resets of the GPU, or -1. */
-static long resets_now(void)
-{
-	char path[128];
-	long v = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/nvgrace/resets", bdf);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%ld", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
 }
 
 /* The /proc/self/maps line of the mapping at @p, as a diagnostic. */
@@ -932,23 +940,14 @@ static int cmd_sibling(const char *sib)
 	if (sibgrp >= 0)
 		rst->group_fds[rst->count++] = sibgrp;
 
-	r0 = resets_now();
+	r0 = nvgrace_long("resets");
 	for (r = 0; r < SIB_ROUNDS; r++) {
 		int ret;
 
-		memset(&t, 0, sizeof(t));
-		t.p = m;
-		__atomic_load_n(m, __ATOMIC_RELAXED);	/* mapped */
-		pthread_create(&th, NULL, toucher_thread, &t);
-		usleep(50000);
-		f0 = faults_now();
-		__atomic_store_n(&t.phase, 1, __ATOMIC_RELAXED);
-		t0 = now_ms();
+		t0 = toucher_start(&t, &th, m, &f0);
 		ret = ioctl(sibfd, VFIO_DEVICE_PCI_HOT_RESET, rst);
 		d = now_ms() - t0;
-		__atomic_store_n(&t.phase, 2, __ATOMIC_RELAXED);
-		pthread_join(th, NULL);
-		f1 = faults_now();
+		f1 = toucher_stop(&t, th);
 		if (ret) {
 			ok(0, "VFIO_DEVICE_PCI_HOT_RESET through the sibling's fd (%s)",
 			   strerror(errno));
@@ -974,7 +973,7 @@ static int cmd_sibling(const char *sib)
 		seen++;
 		blocked += f1 > f0 && t.longest >= (d / 2 < 20 ? d / 2 : 20);
 	}
-	r1 = resets_now();
+	r1 = nvgrace_long("resets");
 	if (done) {
 		ok(r0 >= 0 && r1 - r0 == done,
 		   "each hot reset through the sibling reset the GPU (resets %+ld in %u)",
