@@ -69,12 +69,15 @@
  *   zaps this driver's mappings on every reset of the device.
  * - nvgrace_device_feature(): not in mainline: zaps on low-power entry
  *   before v6.10.
+ * - nvgrace_gpu_get_unmapped_area(): not in mainline: places mmap(NULL)
+ *   mappings for huge blocks, on kernels with the companion VFIO patch.
  */
 
 #include <linux/device.h>
 #include <linux/file.h>
 #include <linux/io.h>
 #include <linux/mm.h>
+#include <linux/mman.h>
 #include <linux/module.h>
 #include <linux/overflow.h>
 #include <linux/pagemap.h>
@@ -82,6 +85,7 @@
 #include <linux/pci-p2pdma.h>
 #include <linux/pm_runtime.h>
 #include <linux/property.h>
+#include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -99,6 +103,7 @@
  * nvgrace-probes: vfio_device_ops_bind_iommufd
  * nvgrace-probes: vfio_device_ops_detach_ioas vfio_device_ops_match_token_uuid
  * nvgrace-probes: vfio_device_ops_get_region_info_caps vfio_pci_core_pci_ops
+ * nvgrace-probes: vfio_device_ops_get_unmapped_area
  */
 
 /* NVIDIA DVSEC 3: bit 0 of the word at 0xA says MIG works with cached resmem. */
@@ -506,6 +511,51 @@ static int nvgrace_gpu_mmap(struct vfio_device *core_vdev,
 	vma->vm_private_data = nvdev;
 	return 0;
 }
+
+#ifdef HAVE_VFIO_DEVICE_OPS_GET_UNMAPPED_AREA
+/*
+ * Not in mainline, which has no such hook: the companion patch
+ * packaging/kernel-patches/7.3-vfio adds vfio_device_ops.get_unmapped_area.
+ * A mapping of usemem or resmem whose address the caller leaves to the
+ * kernel goes where the virtual address is congruent with the physical one
+ * modulo a PUD (at least 1 GiB mapped) or a PMD, so that the fault handler
+ * maps huge blocks as it does for QEMU's own aligned mappings. Like
+ * thp_get_unmapped_area(): ask for the length plus one block and place the
+ * mapping inside. MAP_FIXED, other regions, short mappings and a failure
+ * of the padded request get the default placement, and a hint the default
+ * placement grants is kept, as without the hook. Offsets past the memory
+ * are left to nvgrace_gpu_mmap() to refuse.
+ */
+static unsigned long
+nvgrace_gpu_get_unmapped_area(struct vfio_device *core_vdev, struct file *file,
+			      unsigned long addr, unsigned long len,
+			      unsigned long pgoff, unsigned long flags)
+{
+	struct nvgrace_vfio_device *nvdev = vdev_to_nvgrace(core_vdev);
+	unsigned int index = pgoff >> NVGRACE_PGOFF_SHIFT;
+	struct nvgrace_mem_region *region = nvgrace_gpu_memregion(index, nvdev);
+	unsigned long off = PFN_PHYS(pgoff & NVGRACE_PGOFF_MASK);
+	unsigned long align = len >= PUD_SIZE ? PUD_SIZE : PMD_SIZE;
+	unsigned long ret;
+
+	if (!region || (flags & MAP_FIXED) || len < PMD_SIZE ||
+	    off >= region->length || len + align < len)
+		goto plain;
+	if (addr) {
+		ret = mm_get_unmapped_area(file, addr, len, pgoff, flags);
+		if (ret == addr)
+			return ret;
+	}
+
+	ret = mm_get_unmapped_area(file, 0, len + align, pgoff, flags);
+	if (IS_ERR_VALUE(ret))
+		goto plain;
+	return ret + ((region->phys + off - ret) & (align - 1));
+
+plain:
+	return mm_get_unmapped_area(file, addr, len, pgoff, flags);
+}
+#endif
 
 /* ---- region info --------------------------------------------------------- */
 
@@ -1137,6 +1187,9 @@ static const struct vfio_device_ops nvgrace_gpu_pci_ops = {
 	.read		= nvgrace_gpu_read,
 	.write		= nvgrace_gpu_write,
 	.mmap		= nvgrace_gpu_mmap,
+#ifdef HAVE_VFIO_DEVICE_OPS_GET_UNMAPPED_AREA
+	.get_unmapped_area = nvgrace_gpu_get_unmapped_area,
+#endif
 	NVGRACE_OPS_COMMON
 };
 
