@@ -6,7 +6,8 @@
 # per kernel on stdout: KEY is VERSION-PAGESIZE (6.12-4k, 7.3-4k, 7.3-64k),
 # PATH the build directory (KDIR, holds arch/arm64/boot/Image).
 # VERSION "6.12kp" is 6.12 with the pack's companion KVM patch series
-# (packaging/kernel-patches/6.12) applied.
+# (packaging/kernel-patches/6.12) applied; "7.3ua" is 7.3 with the companion
+# VFIO patch (packaging/kernel-patches/7.3-vfio, get_unmapped_area).
 # Already-built kernels cost nothing (see build-kernel.sh). Same environment
 # as build-kernel.sh (NVGRACE_KPATCHES applies to every kernel of the set
 # without its own series).
@@ -17,7 +18,7 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
-SET=(6.12-4k 6.12kp-4k 7.3-4k 7.3-64k)
+SET=(6.12-4k 6.12kp-4k 7.3-4k 7.3ua-4k 7.3-64k)
 [ $# -gt 0 ] && SET=("$@")
 
 for k in "${SET[@]}"; do
@@ -33,6 +34,10 @@ for k in "${SET[@]}"; do
 	*kp)
 		ver=${ver%kp}
 		kp=$HERE/../../packaging/kernel-patches/$ver
+		;;
+	*ua)
+		ver=${ver%ua}
+		kp=$HERE/../../packaging/kernel-patches/$ver-vfio
 		;;
 	esac
 	dir=$(NVGRACE_KPATCHES=$kp "$HERE/build-kernel.sh" "$ver" "${k##*-}")

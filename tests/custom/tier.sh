@@ -7,7 +7,8 @@
 # custom-only ones (tests/custom/guest: KUnit, cdev) booted on each.
 #
 #   tier.sh [KEY...]      KEY: VERSION-PAGESIZE (default: 6.12-4k 6.12kp-4k
-#                         6.12tr-4k 7.3-4k 7.3-64k 7.3-debug 6.12-debug);
+#                         6.12tr-4k 7.3-4k 7.3ua-4k 7.3-64k 7.3-debug
+#                         6.12-debug);
 #                         VERSION 6.12kp: 6.12 with the
 #                         companion KVM series packaging/kernel-patches/6.12
 #                         (6.1kp, not in the default set: 6.1 with its series);
@@ -25,7 +26,11 @@
 #                         a sibling function on the GPU's bus (boot.sh
 #                         --sibling) for 47-sibling-reset: the driver's zap
 #                         from reset_prepare() under memory_lock; the
-#                         debug keys take that sibling boot too
+#                         debug keys take that sibling boot too;
+#                         VERSION 7.3ua: 7.3 with the companion VFIO patch
+#                         packaging/kernel-patches/7.3-vfio (get_unmapped_area
+#                         for the device fd), booted with the mapping tests
+#                         and 63-mmap-place ($NG_PLACE_TESTS)
 #
 # Output: TAP lines ("ok - custom/7.3-4k: ..."); exit 0 when nothing failed.
 
@@ -36,9 +41,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$NVGRACE_TOP
 
 keys=("$@")
-[ ${#keys[@]} -gt 0 ] || keys=(6.12-4k 6.12kp-4k 6.12tr-4k 7.3-4k 7.3-64k 7.3-debug 6.12-debug)
+[ ${#keys[@]} -gt 0 ] || keys=(6.12-4k 6.12kp-4k 6.12tr-4k 7.3-4k 7.3ua-4k 7.3-64k 7.3-debug 6.12-debug)
 # What the pre-6.10 keys (6.12tr) run: every test of the driver's mappings.
 NG_TRACKER_TESTS='20-*,40-*,43-*,45-*,46-*,61-*,62-*'
+# What the keys with the companion VFIO patch (7.3ua) run: the mapping tests
+# and where mmap(NULL) puts a mapping.
+NG_PLACE_TESTS='10-*,20-*,40-*,41-*,43-*,63-*'
 
 failed=0
 # The companion KVM series still apply to their Debian trees (no build).
@@ -72,8 +80,15 @@ for key in "${keys[@]}"; do
 		only=(--only "$NG_TRACKER_TESTS")
 		sibling=1
 		;;
-	*) [ "$(printf '%s\n' 6.17 "$ver" | sort -V | head -n1)" = 6.17 ] && kvm=native ;;
+	*ua)
+		# The companion VFIO patch (get_unmapped_area): the mapping tests.
+		ver=${ver%ua}
+		kp=$top/packaging/kernel-patches/$ver-vfio
+		only=(--only "$NG_PLACE_TESTS")
+		;;
 	esac
+	[ "$(printf '%s\n' 6.17 "$ver" | sort -V | head -n1)" = 6.17 ] && [ "$kvm" = unpatched ] &&
+		kvm=native
 	# Debug kernels boot with the sibling too: the checkers watch the zap
 	# a sibling's hot reset makes (from reset_prepare() before v6.10).
 	if [ "$variant" = debug ]; then

@@ -19,6 +19,11 @@
  *   vfio-mem cdev BDF         open through the VFIO cdev + iommufd instead
  *                             of the group, then region info and a mapping
  *   vfio-mem hold BDF         open the device, print "held", wait for SIGTERM
+ *   vfio-mem place BDF HOOK   where mmap(NULL) puts usemem and resmem, and
+ *                             which faults first touch takes there, beside
+ *                             a misaligned and an aligned MAP_FIXED mapping;
+ *                             HOOK 1: the driver places mappings (companion
+ *                             VFIO patch), which must be congruent
  *   vfio-mem pmdsize          print the PMD mapping size of this kernel
  *   vfio-mem regs BDF VALUE   write VALUE to both readiness registers in BAR0
  *                             through sysfs resource0 (no driver bound)
@@ -858,11 +863,212 @@ static int cmd_store(unsigned int bar, __u64 off, __u64 val)
 	return munmap(map, pg) ? 1 : 0;
 }
 
+/* ---- place: mmap(NULL) placement ---------------------------------------- */
+
+#define GIB_SZ	0x40000000ULL
+
+/* The driver's fault counters: pte, pmd, pud (sysfs nvgrace/faults_*). */
+static int fault_counts(long c[3])
+{
+	static const char *const kind[] = { "pte", "pmd", "pud" };
+	char path[256];
+	unsigned int i;
+	FILE *f;
+
+	for (i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/nvgrace/faults_%s",
+			 bdf, kind[i]);
+		f = fopen(path, "r");
+		if (!f)
+			return -1;
+		if (fscanf(f, "%ld", &c[i]) != 1)
+			c[i] = -1;
+		fclose(f);
+	}
+	return c[0] < 0 || c[1] < 0 || c[2] < 0 ? -1 : 0;
+}
+
+/*
+ * First touch of LEN bytes at M, one store per page of the value the page
+ * holds (the host checks what 40-regions and 41-padding wrote after the
+ * boot); prints a PLACE line and leaves in D[] the driver's pte, pmd and
+ * pud faults meanwhile.
+ */
+static int touch_place(const char *what, unsigned int index, __u64 *m,
+		       __u64 len, __u64 phys, long d[3])
+{
+	long psz = sysconf(_SC_PAGESIZE), c0[3], c1[3];
+	double t0, ms;
+	__u64 i;
+
+	if (fault_counts(c0))
+		return -1;
+	t0 = now_ms();
+	for (i = 0; i < len / 8; i += psz / 8)
+		__atomic_store_n(&m[i], __atomic_load_n(&m[i], __ATOMIC_RELAXED),
+				 __ATOMIC_RELAXED);
+	ms = now_ms() - t0;
+	if (fault_counts(c1))
+		return -1;
+	for (i = 0; i < 3; i++)
+		d[i] = c1[i] - c0[i];
+	printf("# PLACE region=%u what=%s va=%p va-pa%%2M=%#llx va-pa%%1G=%#llx",
+	       index, what, (void *)m, (unsigned long long)(((uintptr_t)m - phys) & (0x200000 - 1)),
+	       (unsigned long long)(((uintptr_t)m - phys) & (GIB_SZ - 1)));
+	printf(" ms=%.1f pte=%ld pmd=%ld pud=%ld mib=%llu\n", ms, d[0], d[1], d[2],
+	       (unsigned long long)(len >> 20));
+	return 0;
+}
+
+/* LEN bytes of region INDEX mapped MAP_FIXED at an address VA - PHYS = DELTA mod ALIGN. */
+static void *map_at(unsigned int index, __u64 len, __u64 phys, __u64 align, __u64 delta)
+{
+	char *r, *va;
+
+	r = mmap(NULL, len + 2 * align, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (r == MAP_FAILED)
+		return MAP_FAILED;
+	va = r + ((phys + delta - (uintptr_t)r) & (align - 1));
+	munmap(r, len + 2 * align);
+	return mmap(va, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, h.device,
+		    region_off(index));
+}
+
+static void place_region(unsigned int index, const struct region *r, int hook)
+{
+	long psz = sysconf(_SC_PAGESIZE), pmd = psz * (psz / 8), dany[3], doff[3], dal[3];
+	__u64 len = r->length, align = len >= GIB_SZ ? GIB_SZ : (__u64)pmd;
+	const char *name = index == 4 ? "usemem" : "resmem";
+	void *m, *w, *hint;
+	__u64 first;
+
+	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, h.device, region_off(index));
+	if (m == MAP_FAILED) {
+		ok(0, "%s: mmap(NULL) of the whole region (%s)", name, strerror(errno));
+		return;
+	}
+	if (pread(h.device, &first, sizeof(first), region_off(index)) != sizeof(first)) {
+		ok(0, "%s: pread of the first word (%s)", name, strerror(errno));
+		munmap(m, len);
+		return;
+	}
+	if (hook)
+		ok((((uintptr_t)m - r->phys) & (align - 1)) == 0,
+		   "%s: mmap(NULL) puts the mapping at a VA congruent with its PA modulo %llu MiB (va %p, pa %#llx)",
+		   name, (unsigned long long)(align >> 20), m, (unsigned long long)r->phys);
+	else
+		skip("mmap(NULL) placement",
+		     "the driver has no get_unmapped_area hook (kernel without the companion VFIO patch)");
+	/*
+	 * Not measured: the first touch of the boot also makes the host
+	 * allocate the backing file's pages, which would count against
+	 * whichever placement came first.
+	 */
+	w = map_at(index, len, r->phys, align, 0);
+	if (w == MAP_FAILED || touch_place("warm-up", index, w, len, r->phys, dal)) {
+		ok(0, "%s: warm-up pass at a congruent VA (%s)", name, strerror(errno));
+		if (w != MAP_FAILED)
+			munmap(w, len);
+		munmap(m, len);
+		return;
+	}
+	munmap(w, len);
+	if (touch_place("any", index, m, len, r->phys, dany)) {
+		ok(0, "%s: fault counters in sysfs", name);
+		munmap(m, len);
+		return;
+	}
+	munmap(m, len);
+	/* What mmap(NULL) gives without placement, at worst: one page off. */
+	m = map_at(index, len, r->phys, pmd, psz);
+	if (m == MAP_FAILED || touch_place("off", index, m, len, r->phys, doff)) {
+		ok(0, "%s: MAP_FIXED at a VA one page off the PMD congruence (%s)", name,
+		   strerror(errno));
+		if (m != MAP_FAILED)
+			munmap(m, len);
+		return;
+	}
+	munmap(m, len);
+	m = map_at(index, len, r->phys, align, 0);
+	if (m == MAP_FAILED || touch_place("aligned", index, m, len, r->phys, dal)) {
+		ok(0, "%s: MAP_FIXED at a congruent VA (%s)", name, strerror(errno));
+		if (m != MAP_FAILED)
+			munmap(m, len);
+		return;
+	}
+	munmap(m, len);
+	ok(doff[0] > 0 && !doff[1] && !doff[2],
+	   "%s: a misaligned MAP_FIXED mapping still works, with PTE faults only (%ld)",
+	   name, doff[0]);
+	if (hook)
+		ok(dany[0] == dal[0] && dany[1] == dal[1] && dany[2] == dal[2],
+		   "%s: first touch through mmap(NULL) takes the faults of an aligned mapping (pte/pmd/pud %ld/%ld/%ld, aligned %ld/%ld/%ld)",
+		   name, dany[0], dany[1], dany[2], dal[0], dal[1], dal[2]);
+
+	/* A hint the kernel can grant is kept, even off the congruence. */
+	hint = map_at(index, len, r->phys, pmd, psz);
+	if (hint != MAP_FAILED) {
+		munmap(hint, len);
+		m = mmap(hint, len, PROT_READ | PROT_WRITE, MAP_SHARED, h.device,
+			 region_off(index));
+		ok(m == hint, "%s: a free hint address is kept (%p, got %p)", name, hint, m);
+		if (m != MAP_FAILED) {
+			ok(__atomic_load_n((__u64 *)m, __ATOMIC_RELAXED) == first,
+			   "%s: the hinted mapping reads the data", name);
+			munmap(m, len);
+		}
+	}
+	/* Short mappings, and offsets past the memory, as without the hook. */
+	m = mmap(NULL, psz, PROT_READ | PROT_WRITE, MAP_SHARED, h.device, region_off(index));
+	ok(m != MAP_FAILED && __atomic_load_n((__u64 *)m, __ATOMIC_RELAXED) == first,
+	   "%s: mmap(NULL) of one page works", name);
+	if (m != MAP_FAILED)
+		munmap(m, psz);
+	errno = 0;
+	m = mmap(NULL, 2 * pmd, PROT_READ | PROT_WRITE, MAP_SHARED, h.device,
+		 region_off(index) + r->bar_size);
+	ok(m == MAP_FAILED && errno == EINVAL,
+	   "%s: mmap(NULL) past the BAR is EINVAL (%s)", name, strerror(errno));
+	if (m != MAP_FAILED)
+		munmap(m, 2 * pmd);
+	errno = 0;
+	m = mmap(NULL, 2 * pmd, PROT_READ | PROT_WRITE, MAP_SHARED, h.device,
+		 region_off(index) + ((len - pmd) & ~((__u64)pmd - 1)));
+	ok(m == MAP_FAILED && errno == EINVAL,
+	   "%s: mmap(NULL) running past the memory is EINVAL (%s)", name, strerror(errno));
+	if (m != MAP_FAILED)
+		munmap(m, 2 * pmd);
+}
+
+static int cmd_place(int hook)
+{
+	struct region r;
+	void *m;
+
+	open_device();
+	if (region_of(4, &r))
+		ok(0, "usemem in sysfs");
+	else
+		place_region(4, &r, hook);
+	if (region_of(2, &r))
+		skip("resmem placement", "no resmem on this device");
+	else
+		place_region(2, &r, hook);
+	/* Other regions go to vfio-pci-core, with the default placement. */
+	m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, h.device, region_off(0));
+	ok(m != MAP_FAILED, "BAR0 maps with mmap(NULL)%s%s", m == MAP_FAILED ? ": " : "",
+	   m == MAP_FAILED ? strerror(errno) : "");
+	if (m != MAP_FAILED)
+		munmap(m, 4096);
+	vfio_close(&h);
+	return failures ? 1 : 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "%s",
 		"vfio-mem regions|barsize|rw|ioeventfd|memdisable|dmabuf|cdev|hold BDF\n"
-		"vfio-mem mmap BDF INDEX | reset BDF DELAY_MS | regs BDF VALUE\n"
+		"vfio-mem mmap BDF INDEX | reset BDF DELAY_MS | regs BDF VALUE | place BDF HOOK\n"
 		"vfio-mem store BDF BAR OFFSET VALUE\n");
 	exit(2);
 }
@@ -903,6 +1109,8 @@ int main(int argc, char **argv)
 		return cmd_cdev();
 	if (!strcmp(cmd, "hold"))
 		return cmd_hold();
+	if (!strcmp(cmd, "place") && argc == 4)
+		return cmd_place(atoi(argv[3]));
 	if (!strcmp(cmd, "regs") && argc >= 4)
 		return cmd_regs(strtoul(argv[3], NULL, 0));
 	if (!strcmp(cmd, "store") && argc == 6)
