@@ -59,8 +59,12 @@ NG_K_CACHE=$NVGRACE_CACHE/kernels
 # apt lists ("PACKAGE ARCH VERSION" lines), rebuilt when the lists change.
 # apt-cache takes seconds per call on these lists (no binary cache is kept
 # for the private configuration); one pass over the lists takes one second.
+# linux-source-* is in it too (tests/custom/patches.sh fetches exact
+# versions; bookworm-security's are not under the pool paths tried below).
+# The file name carries the format's revision, so a cache made by an older
+# filter is not reused.
 ng_k_index() {
-	local idx=$NG_K_CACHE/packages.idx f
+	local idx=$NG_K_CACHE/packages-2.idx f
 	if [ ! -s "$idx" ] || [ -n "$(find "$NG_APT_DIR/lists" -maxdepth 1 -name '*_Packages*' -newer "$idx")" ]; then
 		mkdir -p "$NG_K_CACHE"
 		for f in "$NG_APT_DIR"/lists/*_Packages*; do
@@ -71,7 +75,7 @@ ng_k_index() {
 			/^Architecture: / { a = $2 }
 			/^Version: / { v = $2 }
 			/^$/ {
-				if (p ~ /^linux-(image|headers|kbuild|modules|binary|base)-[0-9]/)
+				if (p ~ /^linux-(image|headers|kbuild|modules|binary|base|source)-[0-9]/)
 					print p, a, v
 				p = ""
 			}' | sort -u >"$idx.tmp.$$"
