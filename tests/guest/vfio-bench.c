@@ -13,7 +13,8 @@
  *              aligned address (PUD mappings where the kernel has them)
  *   touch_2m   the same at an address 2 MiB- but not 1 GiB-aligned (PMD)
  *   touch_any  the same at the address mmap(NULL) picks (VFIO has no
- *              get_unmapped_area: usually neither)
+ *              get_unmapped_area without the companion patch
+ *              packaging/kernel-patches/7.3-vfio: usually neither)
  *   pwrite     pwrite() in 64 MiB chunks
  *   pread      pread() in 64 MiB chunks
  * and prints for each "# BENCH-VS drv=LABEL round=ROUND what=NAME ms=T
