@@ -8,11 +8,11 @@
 #
 #   tier.sh [KEY...]      KEY: VERSION-PAGESIZE (default: 6.12-4k 6.12kp-4k
 #                         6.12tr-4k 7.3-4k 7.3ua-4k 7.3-64k 7.3-debug
-#                         6.12-debug);
+#                         6.12-debug 6.1-debug);
 #                         VERSION 6.12kp: 6.12 with the
 #                         companion KVM series packaging/kernel-patches/6.12
 #                         (6.1kp, not in the default set: 6.1 with its series);
-#                         VERSION-debug (7.3-debug, 6.12-debug):
+#                         VERSION-debug (7.3-debug, 6.12-debug, 6.1-debug):
 #                         4K pages plus config/debug.fragment (lockdep, KASAN,
 #                         UBSAN, KFENCE, ...), booted with panic_on_warn, the
 #                         stress test in its full form (NVGRACE_STRESS=quick
@@ -41,7 +41,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$NVGRACE_TOP
 
 keys=("$@")
-[ ${#keys[@]} -gt 0 ] || keys=(6.12-4k 6.12kp-4k 6.12tr-4k 7.3-4k 7.3ua-4k 7.3-64k 7.3-debug 6.12-debug)
+[ ${#keys[@]} -gt 0 ] || keys=(6.12-4k 6.12kp-4k 6.12tr-4k 7.3-4k 7.3ua-4k 7.3-64k 7.3-debug 6.12-debug 6.1-debug)
 # What the pre-6.10 keys (6.12tr) run: every test of the driver's mappings.
 NG_TRACKER_TESTS='20-*,40-*,43-*,45-*,46-*,61-*,62-*'
 # What the keys with the companion VFIO patch (7.3ua) run: the mapping tests
