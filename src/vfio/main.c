@@ -44,7 +44,7 @@
  *   (the core's BAR map helper changed twice) and registers both regions;
  *   it and the plain-vfio-pci open refuse an open that cannot keep the
  *   device's config state, which mainline lets through and which costs the
- *   device its BARs at close before v6.19 (nvgrace_core_enable()).
+ *   device its BARs at close on some kernels (nvgrace_core_enable()).
  * - nvgrace_gpu_vfio_pci_huge_fault(): waits for readiness without holding
  *   memory_lock or the fault's lock (retrying the fault), refuses poisoned
  *   pages, maps the 2 MiB block around a 4 KiB fault, counts faults.
@@ -121,8 +121,9 @@ static const struct vm_operations_struct nvgrace_gpu_vfio_pci_mmap_ops;
  * vfio_pci_core_enable() goes on when it cannot keep a copy of the state it
  * saved after its reset (pci_store_saved_state(), a small allocation, failed:
  * it only logs at debug level). vfio_pci_core_disable() then resets the
- * device at close and restores nothing: until v6.19 pci_restore_state()
- * returns early once loading the missing copy cleared state_saved, so the
+ * device at close and restores nothing where pci_restore_state() returns
+ * early once loading the missing copy cleared state_saved (Debian's 6.1.192;
+ * not its 6.12.117 or 7.3.4, which dropped that check), so the
  * device comes out of the reset with its BARs cleared, and every later open
  * finds it dead (memory decode on, BAR0 answering all-ones) until the host
  * assigns its resources again. Seen on 6.1 with failslab (tests/guest/
