@@ -934,12 +934,35 @@ static void *map_at(unsigned int index, __u64 len, __u64 phys, __u64 align, __u6
 		    region_off(index));
 }
 
+/*
+ * Map LEN bytes of region INDEX at VA - PHYS = DELTA mod ALIGN, first-touch
+ * them as WHAT (touch_place()) and unmap: 0, or -1 after a failed TAP line
+ * naming DESC.
+ */
+static int touch_at(const char *what, const char *desc, const char *name,
+		    unsigned int index, __u64 len, __u64 phys, __u64 align,
+		    __u64 delta, long d[3])
+{
+	void *m = map_at(index, len, phys, align, delta);
+	int ret;
+
+	if (m == MAP_FAILED) {
+		ok(0, "%s: %s (%s)", name, desc, strerror(errno));
+		return -1;
+	}
+	ret = touch_place(what, index, m, len, phys, d);
+	if (ret)
+		ok(0, "%s: %s (fault counters in sysfs)", name, desc);
+	munmap(m, len);
+	return ret;
+}
+
 static void place_region(unsigned int index, const struct region *r, int hook)
 {
 	long psz = sysconf(_SC_PAGESIZE), pmd = psz * (psz / 8), dany[3], doff[3], dal[3];
 	__u64 len = r->length, align = len >= GIB_SZ ? GIB_SZ : (__u64)pmd;
 	const char *name = index == 4 ? "usemem" : "resmem";
-	void *m, *w, *hint;
+	void *m, *hint;
 	__u64 first;
 
 	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, h.device, region_off(index));
@@ -964,15 +987,11 @@ static void place_region(unsigned int index, const struct region *r, int hook)
 	 * allocate the backing file's pages, which would count against
 	 * whichever placement came first.
 	 */
-	w = map_at(index, len, r->phys, align, 0);
-	if (w == MAP_FAILED || touch_place("warm-up", index, w, len, r->phys, dal)) {
-		ok(0, "%s: warm-up pass at a congruent VA (%s)", name, strerror(errno));
-		if (w != MAP_FAILED)
-			munmap(w, len);
+	if (touch_at("warm-up", "warm-up pass at a congruent VA", name, index, len,
+		     r->phys, align, 0, dal)) {
 		munmap(m, len);
 		return;
 	}
-	munmap(w, len);
 	if (touch_place("any", index, m, len, r->phys, dany)) {
 		ok(0, "%s: fault counters in sysfs", name);
 		munmap(m, len);
@@ -980,23 +999,11 @@ static void place_region(unsigned int index, const struct region *r, int hook)
 	}
 	munmap(m, len);
 	/* What mmap(NULL) gives without placement, at worst: one page off. */
-	m = map_at(index, len, r->phys, pmd, psz);
-	if (m == MAP_FAILED || touch_place("off", index, m, len, r->phys, doff)) {
-		ok(0, "%s: MAP_FIXED at a VA one page off the PMD congruence (%s)", name,
-		   strerror(errno));
-		if (m != MAP_FAILED)
-			munmap(m, len);
+	if (touch_at("off", "MAP_FIXED at a VA one page off the PMD congruence", name,
+		     index, len, r->phys, pmd, psz, doff) ||
+	    touch_at("aligned", "MAP_FIXED at a congruent VA", name, index, len,
+		     r->phys, align, 0, dal))
 		return;
-	}
-	munmap(m, len);
-	m = map_at(index, len, r->phys, align, 0);
-	if (m == MAP_FAILED || touch_place("aligned", index, m, len, r->phys, dal)) {
-		ok(0, "%s: MAP_FIXED at a congruent VA (%s)", name, strerror(errno));
-		if (m != MAP_FAILED)
-			munmap(m, len);
-		return;
-	}
-	munmap(m, len);
 	ok(doff[0] > 0 && !doff[1] && !doff[2],
 	   "%s: a misaligned MAP_FIXED mapping still works, with PTE faults only (%ld)",
 	   name, doff[0]);
